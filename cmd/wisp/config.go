@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/wisp-media/wisp/stream"
+)
+
+// config is every setting of the server in one typed struct, read once here (flags, then the
+// WISP_* environment as fallback, then an optional keys file) and validated once.
+type config struct {
+	HTTP        string     // listen address of the HTTP server
+	UDPPort     int        // the one UDP port for all media (ICE UDP mux); ICE-TCP uses the same number
+	ICEHost     string     // bind media sockets to this IP only ("" = every interface)
+	ICETCP      bool       // also offer ICE-TCP candidates
+	PublicIPs   []string   // NAT 1:1 addresses announced as host candidates
+	PublicURL   string     // scheme://host for Location headers ("" = from the request)
+	LogLevel    slog.Level // debug, info, warn, error
+	PublishKeys keyMap     // stream → key; "*" applies to every stream without its own
+	WatchKeys   keyMap
+	CORSOrigins []string // allowed origins ("*" = any)
+}
+
+// keyMap maps a stream name (or "*") to its bearer key.
+type keyMap map[string]string
+
+// lookup returns the key of a stream, falling back to "*".
+func (k keyMap) lookup(name string) (string, bool) {
+	if key, ok := k[name]; ok {
+		return key, true
+	}
+	key, ok := k["*"]
+	return key, ok
+}
+
+// parseConfig reads args (without the program name) and the environment through getenv.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("wisp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	httpAddr := fs.String("http", env("WISP_HTTP", ":8080"), "HTTP listen address (env WISP_HTTP)")
+	udpPort := fs.String("udp-port", env("WISP_UDP_PORT", "8189"), "UDP port for all WebRTC media; ICE-TCP uses the same number (env WISP_UDP_PORT)")
+	iceHost := fs.String("ice-host", env("WISP_ICE_HOST", ""), "bind media sockets to this IP only; empty = all interfaces (env WISP_ICE_HOST)")
+	iceTCP := fs.String("ice-tcp", env("WISP_ICE_TCP", "true"), "offer ICE-TCP candidates as a fallback (env WISP_ICE_TCP)")
+	publicURL := fs.String("public-url", env("WISP_PUBLIC_URL", ""), "public base URL for Location headers, e.g. https://live.example.com (env WISP_PUBLIC_URL)")
+	logLevel := fs.String("log-level", env("WISP_LOG_LEVEL", "info"), "debug, info, warn or error (env WISP_LOG_LEVEL)")
+	keysFile := fs.String("keys-file", env("WISP_KEYS_FILE", ""), "file of 'publish|watch STREAM KEY' lines (env WISP_KEYS_FILE)")
+	cors := fs.String("cors-origins", env("WISP_CORS_ORIGINS", "*"), "comma list of allowed CORS origins, * for any (env WISP_CORS_ORIGINS)")
+	var publicIPs listFlag
+	publishKeys, watchKeys := listFlag{secret: true}, listFlag{secret: true}
+	publicIPs.setDefault(getenv("WISP_PUBLIC_IP"))
+	publishKeys.setDefault(getenv("WISP_PUBLISH_KEYS"))
+	watchKeys.setDefault(getenv("WISP_WATCH_KEYS"))
+	fs.Var(&publicIPs, "public-ip", "public IP announced as host candidate (NAT 1:1); repeatable or comma list (env WISP_PUBLIC_IP)")
+	fs.Var(&publishKeys, "publish-key", "STREAM=KEY requiring 'Authorization: Bearer KEY' to publish; * for all streams; repeatable (env WISP_PUBLISH_KEYS, comma list)")
+	fs.Var(&watchKeys, "watch-key", "STREAM=KEY requiring a bearer key to watch; repeatable (env WISP_WATCH_KEYS)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+
+	c := config{HTTP: *httpAddr, ICEHost: *iceHost, PublicURL: strings.TrimRight(*publicURL, "/"),
+		PublishKeys: keyMap{}, WatchKeys: keyMap{}, CORSOrigins: splitList(*cors)}
+	var err error
+	if c.UDPPort, err = strconv.Atoi(*udpPort); err != nil || c.UDPPort < 1 || c.UDPPort > 65535 {
+		return config{}, fmt.Errorf("-udp-port: %q is not a port number 1-65535", *udpPort)
+	}
+	if c.ICETCP, err = strconv.ParseBool(*iceTCP); err != nil {
+		return config{}, fmt.Errorf("-ice-tcp: %q is not true or false", *iceTCP)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		return config{}, fmt.Errorf("-log-level: %q is not debug, info, warn or error", *logLevel)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
+		return config{}, fmt.Errorf("-http: %q is not host:port: %w", c.HTTP, err)
+	}
+	if c.ICEHost != "" && net.ParseIP(c.ICEHost).To4() == nil {
+		return config{}, fmt.Errorf("-ice-host: %q is not an IPv4 address", c.ICEHost)
+	}
+	for _, ip := range publicIPs.values {
+		if net.ParseIP(ip).To4() == nil {
+			return config{}, fmt.Errorf("-public-ip: %q is not an IPv4 address", ip)
+		}
+	}
+	c.PublicIPs = publicIPs.values
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		return config{}, fmt.Errorf("-public-url: %q must start with http:// or https://", c.PublicURL)
+	}
+	if err := c.PublishKeys.add("-publish-key", publishKeys.values); err != nil {
+		return config{}, err
+	}
+	if err := c.WatchKeys.add("-watch-key", watchKeys.values); err != nil {
+		return config{}, err
+	}
+	if *keysFile != "" {
+		if err := c.readKeysFile(*keysFile); err != nil {
+			return config{}, err
+		}
+	}
+	return c, nil
+}
+
+func (k keyMap) add(flagName string, pairs []string) error {
+	for _, pair := range pairs {
+		name, key, ok := strings.Cut(pair, "=")
+		if err := validKey(name, key); !ok || err != nil {
+			return fmt.Errorf("%s: %q must be STREAM=KEY with a valid stream name (or *) and a non-empty key", flagName, redact(pair))
+		}
+		k[name] = key
+	}
+	return nil
+}
+
+func validKey(name, key string) error {
+	if key == "" || strings.ContainsAny(key, " \t\r\n") {
+		return errors.New("bad key")
+	}
+	if name == "*" {
+		return nil
+	}
+	return stream.ValidateName(name)
+}
+
+// readKeysFile reads lines "publish STREAM KEY" or "watch STREAM KEY"; # starts a comment.
+func (c *config) readKeysFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("-keys-file: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) != 3 || validKey(fields[1], fields[2]) != nil {
+			return fmt.Errorf("-keys-file %s:%d: want 'publish|watch STREAM KEY'", path, n)
+		}
+		switch fields[0] {
+		case "publish":
+			c.PublishKeys[fields[1]] = fields[2]
+		case "watch":
+			c.WatchKeys[fields[1]] = fields[2]
+		default:
+			return fmt.Errorf("-keys-file %s:%d: %q is not publish or watch", path, n, fields[0])
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("-keys-file: %w", err)
+	}
+	return nil
+}
+
+// redact hides the key of a STREAM=KEY pair in messages: keys are never logged.
+func redact(pair string) string {
+	if name, _, ok := strings.Cut(pair, "="); ok {
+		return name + "=…"
+	}
+	return "…"
+}
+
+// listFlag is a repeatable flag whose values may also be comma lists; the environment's value is
+// the default, replaced by the first use on the command line.
+type listFlag struct {
+	values []string
+	set    bool
+	secret bool // holds keys: never shown in usage text
+}
+
+func (l *listFlag) setDefault(v string) { l.values = splitList(v) }
+
+func (l *listFlag) String() string {
+	if l.secret {
+		return ""
+	}
+	return strings.Join(l.values, ",")
+}
+
+func (l *listFlag) Set(v string) error {
+	if !l.set {
+		l.values, l.set = nil, true
+	}
+	l.values = append(l.values, splitList(v)...)
+	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

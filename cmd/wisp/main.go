@@ -1,0 +1,89 @@
+// Command wisp is a WebRTC broadcast server: publishers send over WHIP (RFC 9725), viewers watch
+// over WHEP, and the publisher's data-channel messages are relayed to every viewer.
+//
+// Run it with embedded defaults: go run ./cmd/wisp, then open the printed URL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code.
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "wisp:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	srv, err := newServer(cfg, log)
+	if err != nil {
+		log.Error("start", "err", err)
+		return 1
+	}
+	l, err := net.Listen("tcp", cfg.HTTP)
+	if err != nil {
+		_ = srv.shutdown(context.Background())
+		log.Error("start", "err", fmt.Errorf("listen http %s: %w", cfg.HTTP, err))
+		return 1
+	}
+	announce(stdout, log, cfg, l.Addr(), srv.udpPort())
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.serve(l) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := srv.shutdown(shutCtx); err == nil && serr != nil {
+		err = serr
+	}
+	if err != nil {
+		log.Error("stopped", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// announce prints where to point a browser, and says whether publishing is open.
+func announce(w io.Writer, log *slog.Logger, cfg config, addr net.Addr, udpPort int) {
+	host := "localhost"
+	if a, ok := addr.(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
+		host = a.IP.String()
+	}
+	port := addr.(*net.TCPAddr).Port
+	base := fmt.Sprintf("http://%s:%d", host, port)
+	fmt.Fprintf(w, "wisp is running: open %s/\n", base)
+	fmt.Fprintf(w, "  publish: %s/publish/demo   watch: %s/watch/demo\n", base, base)
+	fmt.Fprintf(w, "  WHIP:    %s/whip/{stream}  WHEP: %s/whep/{stream}\n", base, base)
+	log.Info("listening", "http", addr.String(), "media_udp", udpPort, "ice_tcp", cfg.ICETCP, "public_ips", cfg.PublicIPs)
+	if len(cfg.PublishKeys) == 0 {
+		log.Warn("publishing is open: no publish key is configured (set -publish-key STREAM=KEY or WISP_PUBLISH_KEYS)")
+	} else {
+		log.Info("publish keys configured", "streams", len(cfg.PublishKeys))
+	}
+}

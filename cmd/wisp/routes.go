@@ -1,0 +1,65 @@
+package main
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/wisp-media/wisp/web"
+)
+
+// routes builds the echo router: WHIP, WHEP, the status API and the embedded pages.
+func (s *server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(middleware.Recover())
+	e.Use(s.headers)
+
+	s.whip.Register(e)
+	s.whep.Register(e)
+	e.GET("/api/streams", s.listStreams)
+
+	pages := web.FS()
+	e.GET("/", page(pages, web.IndexPage))
+	e.GET("/publish/:stream", page(pages, web.PublishPage))
+	e.GET("/watch/:stream", page(pages, web.WatchPage))
+	e.GET(web.StaticPrefix+"*", echo.WrapHandler(http.StripPrefix(web.StaticPrefix, http.FileServerFS(pages))))
+	return e
+}
+
+// headers applies the CORS policy (answering preflights itself) and sensible security headers.
+func (s *server) headers(next echo.HandlerFunc) echo.HandlerFunc {
+	cors := s.corsPolicy()
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if cors.Handle(c.Response(), c.Request()) {
+			return nil
+		}
+		return next(c)
+	}
+}
+
+// page serves one embedded HTML page.
+func page(pages fs.FS, name string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		body, err := fs.ReadFile(pages, name)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusNotFound)
+		}
+		h := c.Response().Header()
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; media-src 'self' blob: mediastream:; connect-src 'self'; frame-ancestors 'none'")
+		return c.HTMLBlob(http.StatusOK, body)
+	}
+}
+
+// listStreams is GET /api/streams: every stream with its viewer count.
+func (s *server) listStreams(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]any{"streams": s.registry.List()})
+}

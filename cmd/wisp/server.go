@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/wisp-media/wisp/datarelay"
+	"github.com/wisp-media/wisp/stream"
+	"github.com/wisp-media/wisp/whep"
+	"github.com/wisp-media/wisp/whip"
+	"github.com/wisp-media/wisp/wish"
+)
+
+// server is one running wisp: media sockets, the stream registry, the WHIP and WHEP handlers and
+// the HTTP server in front of them.
+type server struct {
+	cfg      config
+	log      *slog.Logger
+	ctx      context.Context // sessions live under it
+	cancel   context.CancelFunc
+	registry *stream.Registry
+	whip     *whip.Handler
+	whep     *whep.Handler
+	echo     *echo.Echo
+	http     *http.Server
+	udp      ice.UDPMux
+	tcp      ice.TCPMux
+}
+
+// newServer opens the media sockets and builds everything; serve starts answering HTTP.
+func newServer(cfg config, log *slog.Logger) (*server, error) {
+	s := &server{cfg: cfg, log: log}
+	if err := s.openMedia(); err != nil {
+		return nil, err
+	}
+	api, err := stream.NewAPI(stream.APIConfig{
+		UDPMux: s.udp, TCPMux: s.tcp, NAT1To1IPs: cfg.PublicIPs, IncludeLoopback: true,
+	})
+	if err != nil {
+		s.closeMedia()
+		return nil, fmt.Errorf("build webrtc api: %w", err)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.registry = stream.NewRegistry(stream.RegistryConfig{
+		Relay:  datarelay.Config{Logger: log.With("side", "relay")},
+		Logger: log,
+	})
+	s.whip = whip.NewHandler(s.ctx, whip.Config{
+		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.PublishKeys), BaseURL: cfg.PublicURL,
+	})
+	s.whep = whep.NewHandler(s.ctx, whep.Config{
+		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), BaseURL: cfg.PublicURL,
+	})
+	s.echo = s.routes()
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+func keyFunc(keys keyMap) func(string) (string, bool) {
+	if len(keys) == 0 {
+		return nil
+	}
+	return keys.lookup
+}
+
+// openMedia opens the one UDP port (and the ICE-TCP port of the same number) for all sessions.
+func (s *server) openMedia() error {
+	port := s.cfg.UDPPort
+	if s.cfg.ICEHost != "" {
+		addr := net.JoinHostPort(s.cfg.ICEHost, strconv.Itoa(port))
+		conn, err := net.ListenPacket("udp4", addr)
+		if err != nil {
+			return fmt.Errorf("listen udp %s: %w", addr, err)
+		}
+		s.udp = webrtc.NewICEUDPMux(nil, conn)
+	} else {
+		mux, err := ice.NewMultiUDPMuxFromPort(port, ice.UDPMuxFromPortWithLoopback(),
+			ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4))
+		if err != nil {
+			return fmt.Errorf("listen udp :%d: %w", port, err)
+		}
+		s.udp = mux
+	}
+	if s.cfg.ICETCP {
+		addr := net.JoinHostPort(s.cfg.ICEHost, strconv.Itoa(s.udpPort()))
+		l, err := net.Listen("tcp4", addr)
+		if err != nil {
+			s.closeMedia()
+			return fmt.Errorf("listen tcp %s: %w", addr, err)
+		}
+		s.tcp = webrtc.NewICETCPMux(nil, l, 8)
+	}
+	return nil
+}
+
+// udpPort is the UDP port actually bound (the configured one, or the one chosen for port 0).
+func (s *server) udpPort() int {
+	for _, a := range s.udp.GetListenAddresses() {
+		if u, ok := a.(*net.UDPAddr); ok {
+			return u.Port
+		}
+	}
+	return s.cfg.UDPPort
+}
+
+func (s *server) closeMedia() {
+	if s.udp != nil {
+		_ = s.udp.Close()
+	}
+	if s.tcp != nil {
+		_ = s.tcp.Close()
+	}
+}
+
+// serve answers HTTP on l until shutdown.
+func (s *server) serve(l net.Listener) error {
+	if err := s.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve http: %w", err)
+	}
+	return nil
+}
+
+// shutdown stops taking requests, closes every session cleanly (DTLS close_notify to each peer)
+// and releases the media sockets, within ctx.
+func (s *server) shutdown(ctx context.Context) error {
+	s.registry.Close()
+	err := s.http.Shutdown(ctx)
+	s.cancel()
+	s.whip.Close()
+	s.whep.Close()
+	s.closeMedia()
+	return err
+}
+
+// corsPolicy is the configured CORS policy.
+func (s *server) corsPolicy() wish.CORS { return wish.CORS{Origins: s.cfg.CORSOrigins} }

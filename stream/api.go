@@ -1,0 +1,73 @@
+package stream
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// APIConfig is what NewAPI needs to build the pion API. main builds the muxes from the configured
+// ports; tests build them on 127.0.0.1 sockets.
+type APIConfig struct {
+	// UDPMux carries every PeerConnection's ICE/DTLS/SRTP over one UDP port. Required.
+	UDPMux ice.UDPMux
+	// TCPMux, if set, adds ICE-TCP passive candidates on one TCP port as a fallback.
+	TCPMux ice.TCPMux
+	// NAT1To1IPs are public addresses announced as host candidates (cloud VMs behind 1:1 NAT).
+	// ffmpeg uses only the first UDP host candidate, so these replace the private ones.
+	NAT1To1IPs []string
+	// IncludeLoopback announces 127.0.0.1 candidates, so a browser on the same machine connects.
+	IncludeLoopback bool
+	// DisconnectedTimeout and FailedTimeout bound how long a silent peer is kept (consent
+	// freshness, RFC 7675). Zero means 5 s and 15 s.
+	DisconnectedTimeout, FailedTimeout time.Duration
+}
+
+// NewAPI builds the pion API shared by all sessions: pion's default codecs (Opus, VP8, VP9, H.264
+// in several profiles, H.265, AV1), the default interceptors (NACK, RTCP reports, TWCC), one UDP
+// (and optionally TCP) port for all media, and mDNS off (".local" candidates are discarded, as
+// RFC 9725 §4.3.2 allows).
+func NewAPI(cfg APIConfig) (*webrtc.API, error) {
+	if cfg.UDPMux == nil {
+		return nil, fmt.Errorf("new api: a UDP mux is required")
+	}
+	media := &webrtc.MediaEngine{}
+	if err := media.RegisterDefaultCodecs(); err != nil {
+		return nil, fmt.Errorf("new api: register codecs: %w", err)
+	}
+	registry := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(media, registry); err != nil {
+		return nil, fmt.Errorf("new api: register interceptors: %w", err)
+	}
+
+	var se webrtc.SettingEngine
+	se.SetICEUDPMux(cfg.UDPMux)
+	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	if cfg.TCPMux != nil {
+		se.SetICETCPMux(cfg.TCPMux)
+		networks = append(networks, webrtc.NetworkTypeTCP4)
+	}
+	se.SetNetworkTypes(networks)
+	if len(cfg.NAT1To1IPs) > 0 {
+		se.SetNAT1To1IPs(cfg.NAT1To1IPs, webrtc.ICECandidateTypeHost)
+	}
+	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	disconnected, failed := cfg.DisconnectedTimeout, cfg.FailedTimeout
+	if disconnected <= 0 {
+		disconnected = 5 * time.Second
+	}
+	if failed <= 0 {
+		failed = 15 * time.Second
+	}
+	se.SetICETimeouts(disconnected, failed, 2*time.Second)
+
+	return webrtc.NewAPI(
+		webrtc.WithMediaEngine(media),
+		webrtc.WithInterceptorRegistry(registry),
+		webrtc.WithSettingEngine(se),
+	), nil
+}

@@ -1,0 +1,141 @@
+package stream
+
+import (
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/wisp-media/wisp/datarelay"
+)
+
+// Publisher is what a Stream needs of its publisher: a way to end it when another replaces it.
+type Publisher interface {
+	// Close ends the publisher's session; it must be safe to call more than once.
+	Close() error
+}
+
+// Stream is one broadcast: a video and an audio Track that every viewer binds, the data relay
+// that mirrors the publisher's data-channel messages, the current publisher (if any) and the
+// keyframe requests of its viewers. A Stream lives while a publisher or a viewer holds it (see
+// Registry), so viewers stay connected through publisher restarts.
+type Stream struct {
+	// set at construction
+	name      string
+	video     *Track
+	audio     *Track
+	relay     *datarelay.Relay
+	keyframes chan struct{} // capacity 1: pending requests coalesce into one
+
+	// guarded by mu
+	mu          sync.Mutex
+	publisher   Publisher
+	publishedAt time.Time
+	viewers     int
+}
+
+func newStream(name string, relay datarelay.Config) *Stream {
+	s := &Stream{name: name, keyframes: make(chan struct{}, 1), relay: datarelay.New(relay)}
+	msid := "wisp-" + name
+	s.video = newTrack(webrtc.RTPCodecTypeVideo, msid, s.RequestKeyframe)
+	s.audio = newTrack(webrtc.RTPCodecTypeAudio, msid, nil)
+	return s
+}
+
+// Name is the stream's name (the path segment of its WHIP and WHEP URLs).
+func (s *Stream) Name() string { return s.name }
+
+// Video is the Track every viewer binds for video.
+func (s *Stream) Video() *Track { return s.video }
+
+// Audio is the Track every viewer binds for audio.
+func (s *Stream) Audio() *Track { return s.audio }
+
+// Track returns the Track of the given kind (nil for other kinds).
+func (s *Stream) Track(kind webrtc.RTPCodecType) *Track {
+	switch kind {
+	case webrtc.RTPCodecTypeVideo:
+		return s.video
+	case webrtc.RTPCodecTypeAudio:
+		return s.audio
+	}
+	return nil
+}
+
+// Relay is the stream's publisher → viewers data-channel mirror.
+func (s *Stream) Relay() *datarelay.Relay { return s.relay }
+
+// RequestKeyframe asks the current publisher for a keyframe. It never blocks: requests made while
+// one is pending coalesce into it, and the publisher rate-limits what it sends upstream.
+func (s *Stream) RequestKeyframe() {
+	select {
+	case s.keyframes <- struct{}{}:
+	default:
+	}
+}
+
+// KeyframeRequests delivers coalesced keyframe requests to the publisher.
+func (s *Stream) KeyframeRequests() <-chan struct{} { return s.keyframes }
+
+// SetPublisher makes p the stream's publisher and returns the one it replaces (nil if none). The
+// caller closes the replaced one, outside any lock. With replace false and a publisher present, it
+// returns ErrPublisherLive and changes nothing.
+func (s *Stream) SetPublisher(p Publisher, replace bool) (Publisher, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.publisher
+	if old != nil && !replace {
+		return nil, ErrPublisherLive
+	}
+	s.publisher, s.publishedAt = p, time.Now()
+	return old, nil
+}
+
+// ClearPublisher removes p if it is still the publisher; it reports whether it was.
+func (s *Stream) ClearPublisher(p Publisher) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.publisher != p {
+		return false
+	}
+	s.publisher, s.publishedAt = nil, time.Time{}
+	return true
+}
+
+// AddViewer and RemoveViewer keep the viewer count shown by Info.
+func (s *Stream) AddViewer() {
+	s.mu.Lock()
+	s.viewers++
+	s.mu.Unlock()
+}
+
+// RemoveViewer undoes AddViewer.
+func (s *Stream) RemoveViewer() {
+	s.mu.Lock()
+	s.viewers--
+	s.mu.Unlock()
+}
+
+// Info is a snapshot of a Stream for the status API.
+type Info struct {
+	Name        string    `json:"name"`
+	Live        bool      `json:"live"`
+	Viewers     int       `json:"viewers"`
+	PublishedAt time.Time `json:"publishedAt,omitzero"`
+	Video       string    `json:"video,omitempty"`
+	Audio       string    `json:"audio,omitempty"`
+}
+
+// Info returns a snapshot of the stream's state.
+func (s *Stream) Info() Info {
+	s.mu.Lock()
+	info := Info{Name: s.name, Live: s.publisher != nil, Viewers: s.viewers, PublishedAt: s.publishedAt}
+	s.mu.Unlock()
+	if src := s.video.current.Load(); src != nil {
+		info.Video = src.key
+	}
+	if src := s.audio.current.Load(); src != nil {
+		info.Audio = src.key
+	}
+	return info
+}

@@ -1,0 +1,158 @@
+package stream
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Track is one media kind of a Stream, bound by pion to every viewer that receives it. It
+// implements webrtc.TrackLocal. Packets enter through a Source (one per publisher track) and are
+// written to every binding with that binding's SSRC and payload type.
+//
+// A Track outlives publishers: the outgoing sequence-number and timestamp lines continue across
+// Sources, so a viewer sees one unbroken RTP stream through publisher restarts.
+type Track struct {
+	// set at construction
+	id, streamID string
+	kind         webrtc.RTPCodecType
+	onBind       func() // called after a viewer binds (keyframe request); never blocks
+
+	// guarded by mu; bindings is copy-on-write so the packet path reads it without a lock
+	mu       sync.Mutex
+	bindings atomic.Pointer[[]*binding]
+
+	// the current Source and the last packet written, read and written by Sources without a lock
+	current atomic.Pointer[Source]
+	last    atomic.Uint64 // seq<<32 | timestamp of the last packet written
+	lastAt  atomic.Int64  // unix nanoseconds of the last packet written; 0 before the first
+	written atomic.Uint64 // packets written to bindings, all bindings counted once
+}
+
+// binding is one viewer's end of a Track: its SSRC, its writer and the payload type it negotiated
+// for each codec. Immutable after Bind.
+type binding struct {
+	id     string
+	ssrc   uint32
+	writer webrtc.TrackLocalWriter
+	pt     map[string]uint8 // codec key → negotiated payload type
+}
+
+// newTrack makes a Track of the given kind whose msid stream id is streamID.
+func newTrack(kind webrtc.RTPCodecType, streamID string, onBind func()) *Track {
+	t := &Track{id: kind.String(), streamID: streamID, kind: kind, onBind: onBind}
+	t.bindings.Store(&[]*binding{})
+	return t
+}
+
+// ID is the track id announced in a=msid ("video" or "audio").
+func (t *Track) ID() string { return t.id }
+
+// RID is empty: a Track is a single encoding towards viewers.
+func (t *Track) RID() string { return "" }
+
+// StreamID is the msid stream id, the same for the audio and video of one Stream (WHEP-03).
+func (t *Track) StreamID() string { return t.streamID }
+
+// Kind is audio or video.
+func (t *Track) Kind() webrtc.RTPCodecType { return t.kind }
+
+// Bindings returns how many viewers this Track is bound to.
+func (t *Track) Bindings() int { return len(*t.bindings.Load()) }
+
+// Written returns how many packets have been written to viewers (counted once per packet, not
+// once per viewer).
+func (t *Track) Written() uint64 { return t.written.Load() }
+
+// Bind is called by pion when a viewer's sender starts, i.e. once its connection is up. It records
+// the negotiated payload types and returns the codec matching the current publisher if the viewer
+// has it, else the first negotiated one.
+func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	codecs := ctx.CodecParameters()
+	b := &binding{id: ctx.ID(), ssrc: uint32(ctx.SSRC()), writer: ctx.WriteStream(), pt: make(map[string]uint8)}
+	var chosen *webrtc.RTPCodecParameters
+	for i := range codecs {
+		key := codecKey(codecs[i].RTPCodecCapability)
+		if key == "" {
+			continue // RTX, FEC: we send only the primary stream
+		}
+		if _, ok := b.pt[key]; ok && !prefers(codecs[i].RTPCodecCapability) {
+			continue
+		}
+		b.pt[key] = uint8(codecs[i].PayloadType)
+		if chosen == nil {
+			chosen = &codecs[i]
+		}
+	}
+	if chosen == nil {
+		return webrtc.RTPCodecParameters{}, ErrNoCodec
+	}
+	if src := t.current.Load(); src != nil {
+		for i := range codecs {
+			if codecKey(codecs[i].RTPCodecCapability) == src.key {
+				chosen = &codecs[i]
+				break
+			}
+		}
+	}
+
+	t.mu.Lock()
+	old := *t.bindings.Load()
+	next := make([]*binding, 0, len(old)+1)
+	next = append(next, old...)
+	next = append(next, b)
+	t.bindings.Store(&next)
+	t.mu.Unlock()
+
+	if t.onBind != nil {
+		t.onBind()
+	}
+	return *chosen, nil
+}
+
+// Unbind removes the viewer's binding; pion calls it when the sender stops.
+func (t *Track) Unbind(ctx webrtc.TrackLocalContext) error {
+	t.mu.Lock()
+	old := *t.bindings.Load()
+	next := make([]*binding, 0, len(old))
+	for _, b := range old {
+		if b.id != ctx.ID() {
+			next = append(next, b)
+		}
+	}
+	t.bindings.Store(&next)
+	t.mu.Unlock()
+	return nil
+}
+
+// codecKey names a codec for payload-type lookup: the lower-case MIME type, "" for RTX/FEC.
+// H.264 profiles are not told apart: decoders take any profile regardless of the negotiated
+// profile-level-id, and publishers (OBS) often signal a profile that is not the one they send.
+func codecKey(c webrtc.RTPCodecCapability) string {
+	mime := strings.ToLower(c.MimeType)
+	switch mime {
+	case "video/rtx", "video/ulpfec", "video/red", "video/flexfec-03", "audio/red":
+		return ""
+	}
+	return mime
+}
+
+// prefers reports whether c should replace an earlier codec with the same key: for H.264 the
+// packetization-mode=1 variant, which every publisher we accept produces (FU-A, STAP-A).
+func prefers(c webrtc.RTPCodecCapability) bool {
+	return strings.EqualFold(c.MimeType, webrtc.MimeTypeH264) && strings.Contains(c.SDPFmtpLine, "packetization-mode=1")
+}
+
+// lastWritten returns the sequence number, timestamp and time of the last packet written, and
+// whether there was one.
+func (t *Track) lastWritten() (seq uint16, ts uint32, at time.Time, ok bool) {
+	ns := t.lastAt.Load()
+	if ns == 0 {
+		return 0, 0, time.Time{}, false
+	}
+	v := t.last.Load()
+	return uint16(v >> 32), uint32(v), time.Unix(0, ns), true
+}

@@ -1,0 +1,45 @@
+package whep
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/wisp-media/wisp/stream"
+	"github.com/wisp-media/wisp/wish"
+)
+
+// Config is what the WHEP side is given by main. Zero durations take the defaults noted.
+type Config struct {
+	API      *webrtc.API
+	Registry *stream.Registry
+	Logger   *slog.Logger
+	// Key returns the watch key of a stream and whether one is configured. nil, or false for a
+	// stream, means watching it is open.
+	Key func(stream string) (string, bool)
+	// BaseURL, if set, is the public scheme://host used in Location headers.
+	BaseURL string
+	// NegotiateTimeout bounds a POST's offer/answer exchange, gathering included (default 5 s).
+	NegotiateTimeout time.Duration
+	// ConnectTimeout reaps a session whose connection does not come up (default 15 s; COMMON-19).
+	ConnectTimeout time.Duration
+	// MaxBody caps an SDP body (default wish.DefaultMaxBody).
+	MaxBody int64
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.NegotiateTimeout <= 0 {
+		c.NegotiateTimeout = 5 * time.Second
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 15 * time.Second
+	}
+	if c.MaxBody <= 0 {
+		c.MaxBody = wish.DefaultMaxBody
+	}
+	return c
+}

@@ -1,0 +1,164 @@
+package whep
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/wisp-media/wisp/stream"
+	"github.com/wisp-media/wisp/wish"
+)
+
+// Handler serves the WHEP endpoint and session URLs:
+//
+//	POST   /whep/{stream}        offer → 201 sendonly answer, Location, ETag
+//	DELETE /whep/{stream}/{id}   end the session → 200
+//	OPTIONS, GET, HEAD           2xx, no body; other methods 405 + Allow
+type Handler struct {
+	cfg      Config
+	ctx      context.Context // the server's: sessions outlive their POST
+	sessions wish.Sessions[*Viewer]
+}
+
+// NewHandler returns a Handler whose sessions live until ctx ends or they are closed.
+func NewHandler(ctx context.Context, cfg Config) *Handler {
+	return &Handler{cfg: cfg.withDefaults(), ctx: ctx}
+}
+
+// Register adds the WHEP routes to e.
+func (h *Handler) Register(e *echo.Echo) {
+	e.POST("/whep/:stream", h.post)
+	e.DELETE("/whep/:stream/:id", h.delete)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/whep/:stream", discover)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/whep/:stream/:id", noContent)
+	for path, allow := range map[string]string{
+		"/whep/:stream":     "POST, OPTIONS, GET, HEAD",
+		"/whep/:stream/:id": "DELETE, OPTIONS, GET, HEAD",
+	} {
+		e.OPTIONS(path, options)
+		e.Match([]string{http.MethodPut, http.MethodPatch, http.MethodConnect, http.MethodTrace}, path, notAllowed(allow))
+	}
+	e.POST("/whep/:stream/:id", notAllowed("DELETE, OPTIONS, GET, HEAD"))
+}
+
+func (h *Handler) post(c echo.Context) error {
+	r := c.Request()
+	name := c.Param("stream")
+	if err := h.authorize(r, name); err != nil {
+		return respond(c, err)
+	}
+	offer, err := readOffer(r, h.cfg.MaxBody)
+	if err != nil {
+		return respond(c, err)
+	}
+	v, answer, err := h.watch(r.Context(), name, offer)
+	if err != nil {
+		return respond(c, err)
+	}
+	w := c.Response()
+	w.Header().Set("Location", wish.BaseURL(r, h.cfg.BaseURL)+"/whep/"+name+"/"+v.ID())
+	w.Header().Set("ETag", v.ETag())
+	w.Header().Set("Content-Type", wish.ContentTypeSDP)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write([]byte(answer))
+	return nil
+}
+
+func (h *Handler) delete(c echo.Context) error {
+	v, ok := h.sessions.Get(c.Param("stream"), c.Param("id"))
+	if !ok {
+		return respond(c, wish.NotFound())
+	}
+	_ = v.Close() // If-Match is ignored on DELETE (COMMON-18)
+	return c.NoContent(http.StatusOK)
+}
+
+// watch takes a hold on the stream, negotiates and records the session.
+func (h *Handler) watch(reqCtx context.Context, name string, offer stream.Offer) (*Viewer, string, error) {
+	st, err := h.cfg.Registry.Acquire(name)
+	if err != nil {
+		return nil, "", err
+	}
+	ctx, cancel := context.WithTimeout(reqCtx, h.cfg.NegotiateTimeout)
+	defer cancel()
+	v, answer, err := watch(ctx, h.ctx, h.cfg, st, offer, h.ended)
+	if err != nil {
+		h.cfg.Registry.Release(st)
+		return nil, "", err
+	}
+	h.sessions.Add(v)
+	return v, answer, nil
+}
+
+// ended is the Viewer's onEnd: bookkeeping only.
+func (h *Handler) ended(v *Viewer) {
+	h.sessions.Remove(v)
+	h.cfg.Registry.Release(v.Stream())
+}
+
+// Len returns the number of live sessions.
+func (h *Handler) Len() int { return h.sessions.Len() }
+
+// Close ends every session and waits for them.
+func (h *Handler) Close() { h.sessions.CloseAll() }
+
+func (h *Handler) authorize(r *http.Request, name string) error {
+	if h.cfg.Key == nil {
+		return nil
+	}
+	key, ok := h.cfg.Key(name)
+	if !ok {
+		return nil
+	}
+	if got := wish.BearerToken(r); got == "" || !wish.TokenEqual(got, key) {
+		return wish.Unauthorized("a valid watch key is required")
+	}
+	return nil
+}
+
+// readOffer reads and checks a WHEP offer: application/sdp, within the cap, valid SDP, and media
+// the player receives (WHEP-02: sendonly or inactive offers are refused).
+func readOffer(r *http.Request, max int64) (stream.Offer, error) {
+	body, err := wish.ReadBody(r, wish.ContentTypeSDP, max)
+	if err != nil {
+		return stream.Offer{}, err
+	}
+	o, err := stream.ParseOffer(body)
+	if err != nil {
+		return stream.Offer{}, err
+	}
+	if !o.Audio && !o.Video {
+		return stream.Offer{}, wish.Unprocessable("the offer receives no audio or video")
+	}
+	for kind, dir := range o.Directions {
+		if dir == "sendonly" || dir == "inactive" {
+			return stream.Offer{}, wish.Unprocessable("%s is %s; a WHEP offer receives media", kind, dir)
+		}
+	}
+	return o, nil
+}
+
+// respond writes err as problem details with its spec status.
+func respond(c echo.Context, err error) error {
+	wish.WriteProblem(c.Response(), wish.Problem(err))
+	return nil
+}
+
+// discover answers GET and HEAD on the endpoint: 200, application/sdp, no body (WHEP-07).
+func discover(c echo.Context) error {
+	c.Response().Header().Set("Content-Type", wish.ContentTypeSDP)
+	return c.NoContent(http.StatusOK)
+}
+
+func noContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
+
+// options answers a non-preflight OPTIONS (preflights are answered by the CORS layer).
+func options(c echo.Context) error {
+	c.Response().Header().Set("Accept-Post", wish.ContentTypeSDP)
+	return c.NoContent(http.StatusNoContent)
+}
+
+func notAllowed(allow string) echo.HandlerFunc {
+	return func(c echo.Context) error { return respond(c, wish.MethodNotAllowed(c.Request().Method, allow)) }
+}

@@ -1,0 +1,216 @@
+package whep
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/wisp-media/wisp/datarelay"
+	"github.com/wisp-media/wisp/stream"
+	"github.com/wisp-media/wisp/wish"
+)
+
+// Viewer is one WHEP session: a PeerConnection sending a stream.Stream's Tracks to one player and
+// mirroring the publisher's data-channel messages to it. Its run goroutine owns its lifetime;
+// every way it ends goes through the same teardown.
+type Viewer struct {
+	// set at construction
+	id     string
+	etag   string
+	stream *stream.Stream
+	pc     *webrtc.PeerConnection
+	log    *slog.Logger
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+	onEnd  func(*Viewer)
+
+	// signals from pion callbacks (closed once)
+	connected, failed  chan struct{}
+	connOnce, failOnce sync.Once
+
+	// guarded by mu
+	mu      sync.Mutex
+	closing bool
+	subs    []*datarelay.Subscription
+	wg      sync.WaitGroup // RTCP readers; Add only under mu while not closing
+}
+
+// ID is the session id, the last segment of the session URL.
+func (v *Viewer) ID() string { return v.id }
+
+// ETag is the session's entity tag.
+func (v *Viewer) ETag() string { return v.etag }
+
+// StreamName is the name of the stream watched.
+func (v *Viewer) StreamName() string { return v.stream.Name() }
+
+// Stream is the stream watched.
+func (v *Viewer) Stream() *stream.Stream { return v.stream }
+
+// Connected is closed once the PeerConnection is connected.
+func (v *Viewer) Connected() <-chan struct{} { return v.connected }
+
+// Done is closed once the session has ended and released everything.
+func (v *Viewer) Done() <-chan struct{} { return v.done }
+
+// Close ends the session and waits until it has released everything. Safe to call many times.
+func (v *Viewer) Close() error {
+	v.cancel()
+	<-v.done
+	return nil
+}
+
+// watch negotiates offer on a new PeerConnection bound to st's Tracks and starts the session.
+func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer stream.Offer, onEnd func(*Viewer)) (*Viewer, string, error) {
+	pc, err := cfg.API.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, "", fmt.Errorf("new peer connection: %w", err)
+	}
+	id := wish.NewID()
+	v := &Viewer{
+		id: id, etag: wish.NewETag(), stream: st, pc: pc, cfg: cfg, onEnd: onEnd,
+		log:       cfg.Logger.With("stream", st.Name(), "session", id, "side", "whep"),
+		done:      make(chan struct{}),
+		connected: make(chan struct{}), failed: make(chan struct{}),
+	}
+	v.ctx, v.cancel = context.WithCancel(serverCtx)
+	pc.OnConnectionStateChange(v.onState)
+	pc.OnDataChannel(v.onDataChannel)
+
+	answer, err := v.negotiate(ctx, offer)
+	if err != nil {
+		v.cancel()
+		_ = pc.Close()
+		return nil, "", err
+	}
+	st.AddViewer()
+	go v.run()
+	return v, answer, nil
+}
+
+func (v *Viewer) negotiate(ctx context.Context, offer stream.Offer) (string, error) {
+	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP}); err != nil {
+		return "", fmt.Errorf("%w: %w", stream.ErrBadOffer, err)
+	}
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if (kind == webrtc.RTPCodecTypeVideo && !offer.Video) || (kind == webrtc.RTPCodecTypeAudio && !offer.Audio) {
+			continue
+		}
+		sender, err := v.pc.AddTrack(v.stream.Track(kind))
+		if err != nil {
+			return "", fmt.Errorf("add %s track: %w", kind, err)
+		}
+		if len(sender.GetParameters().Codecs) == 0 {
+			return "", fmt.Errorf("%w: no supported %s codec offered", stream.ErrUnsupportedOffer, kind)
+		}
+		v.goWork(func() { v.readRTCP(sender) })
+	}
+	answer, err := stream.Answer(ctx, v.pc)
+	if err != nil {
+		return "", fmt.Errorf("negotiate: %w", err)
+	}
+	return answer, nil
+}
+
+// run waits for the session to end, then tears it down: the one teardown path.
+func (v *Viewer) run() {
+	defer close(v.done)
+	reap := time.NewTimer(v.cfg.ConnectTimeout)
+	defer reap.Stop()
+	select {
+	case <-v.ctx.Done():
+	case <-v.failed:
+	case <-reap.C:
+		v.log.Info("never connected: reaped")
+	case <-v.connected:
+		v.log.Info("viewer connected")
+		select {
+		case <-v.ctx.Done():
+		case <-v.failed:
+		}
+	}
+	v.mu.Lock()
+	v.closing = true
+	subs := v.subs
+	v.subs = nil
+	v.mu.Unlock()
+	v.cancel()
+	for _, s := range subs {
+		s.Close()
+	}
+	if err := v.pc.Close(); err != nil { // DTLS close_notify; unbinds the Tracks, ends RTCP reads
+		v.log.Debug("close peer connection", "err", err)
+	}
+	v.wg.Wait()
+	v.stream.RemoveViewer()
+	v.log.Info("viewer ended")
+	if v.onEnd != nil {
+		v.onEnd(v)
+	}
+}
+
+func (v *Viewer) goWork(fn func()) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closing {
+		return
+	}
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		fn()
+	}()
+}
+
+func (v *Viewer) onState(s webrtc.PeerConnectionState) {
+	switch s {
+	case webrtc.PeerConnectionStateConnected:
+		v.connOnce.Do(func() { close(v.connected) })
+	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+		v.failOnce.Do(func() { close(v.failed) })
+	}
+}
+
+// readRTCP drains a sender's RTCP, which the interceptors need (NACKs are answered there), and
+// turns PLI and FIR into keyframe requests (Chromium sends PLI, GStreamer FIR).
+func (v *Viewer) readRTCP(sender *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := sender.Read(buf)
+		if err != nil {
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				v.stream.RequestKeyframe()
+			}
+		}
+	}
+}
+
+// onDataChannel subscribes a viewer's data channel to the relay once it is open; messages the
+// publisher sends on a channel of the same label then arrive on it in order.
+func (v *Viewer) onDataChannel(dc *webrtc.DataChannel) {
+	dc.OnOpen(func() {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		if v.closing {
+			return
+		}
+		// Subscribe only starts the subscription's goroutine: bookkeeping, safe under the lock.
+		v.subs = append(v.subs, v.stream.Relay().Subscribe(dc.Label(), dc))
+		v.log.Info("data channel", "label", dc.Label())
+	})
+}

@@ -1,0 +1,158 @@
+package whip
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/wisp-media/wisp/stream"
+	"github.com/wisp-media/wisp/wish"
+)
+
+// Handler serves the WHIP endpoint and session URLs:
+//
+//	POST   /whip/{stream}        offer → 201 answer, Location, ETag (RFC 9725 §4.2)
+//	DELETE /whip/{stream}/{id}   end the session → 200 (§4.2)
+//	OPTIONS, GET, HEAD           2xx, no body (§4.1); other methods 405 + Allow
+type Handler struct {
+	cfg      Config
+	ctx      context.Context // the server's: sessions outlive their POST
+	sessions wish.Sessions[*Publisher]
+}
+
+// NewHandler returns a Handler whose sessions live until ctx ends or they are closed.
+func NewHandler(ctx context.Context, cfg Config) *Handler {
+	return &Handler{cfg: cfg.withDefaults(), ctx: ctx}
+}
+
+// Register adds the WHIP routes to e.
+func (h *Handler) Register(e *echo.Echo) {
+	e.POST("/whip/:stream", h.post)
+	e.DELETE("/whip/:stream/:id", h.delete)
+	for _, path := range []string{"/whip/:stream", "/whip/:stream/:id"} {
+		e.Match([]string{http.MethodGet, http.MethodHead}, path, noContent)
+		e.OPTIONS(path, options)
+		e.Match([]string{http.MethodPut, http.MethodPatch, http.MethodConnect, http.MethodTrace}, path, notAllowed(path))
+	}
+	e.POST("/whip/:stream/:id", notAllowed("/whip/:stream/:id"))
+}
+
+func (h *Handler) post(c echo.Context) error {
+	r := c.Request()
+	name := c.Param("stream")
+	if err := h.authorize(r, name); err != nil {
+		return respond(c, err)
+	}
+	offer, err := readOffer(r, h.cfg.MaxBody)
+	if err != nil {
+		return respond(c, err)
+	}
+	p, answer, err := h.publish(r.Context(), name, offer)
+	if err != nil {
+		return respond(c, err)
+	}
+	w := c.Response()
+	w.Header().Set("Location", wish.BaseURL(r, h.cfg.BaseURL)+"/whip/"+name+"/"+p.ID())
+	w.Header().Set("ETag", p.ETag())
+	w.Header().Set("Content-Type", wish.ContentTypeSDP)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = w.Write([]byte(answer))
+	return nil
+}
+
+func (h *Handler) delete(c echo.Context) error {
+	p, ok := h.sessions.Get(c.Param("stream"), c.Param("id"))
+	if !ok {
+		return respond(c, wish.NotFound())
+	}
+	_ = p.Close() // If-Match is ignored on DELETE (COMMON-18)
+	return c.NoContent(http.StatusOK)
+}
+
+// publish takes a hold on the stream, negotiates and records the session.
+func (h *Handler) publish(reqCtx context.Context, name, offer string) (*Publisher, string, error) {
+	st, err := h.cfg.Registry.Acquire(name)
+	if err != nil {
+		return nil, "", err
+	}
+	ctx, cancel := context.WithTimeout(reqCtx, h.cfg.NegotiateTimeout)
+	defer cancel()
+	p, answer, err := publish(ctx, h.ctx, h.cfg, st, offer, h.ended)
+	if err != nil {
+		h.cfg.Registry.Release(st)
+		return nil, "", err
+	}
+	h.sessions.Add(p)
+	return p, answer, nil
+}
+
+// ended is the Publisher's onEnd: bookkeeping only.
+func (h *Handler) ended(p *Publisher) {
+	h.sessions.Remove(p)
+	h.cfg.Registry.Release(p.Stream())
+}
+
+// Len returns the number of live sessions.
+func (h *Handler) Len() int { return h.sessions.Len() }
+
+// Close ends every session and waits for them.
+func (h *Handler) Close() { h.sessions.CloseAll() }
+
+func (h *Handler) authorize(r *http.Request, name string) error {
+	if h.cfg.Key == nil {
+		return nil
+	}
+	key, ok := h.cfg.Key(name)
+	if !ok {
+		return nil // open stream: any Authorization header is ignored (COMMON-16)
+	}
+	if got := wish.BearerToken(r); got == "" || !wish.TokenEqual(got, key) {
+		return wish.Unauthorized("a valid publish key is required")
+	}
+	return nil
+}
+
+// readOffer reads and checks a WHIP offer: application/sdp, within the cap, valid SDP, and media
+// the publisher sends (WHIP-01: recvonly or inactive offers are refused).
+func readOffer(r *http.Request, max int64) (string, error) {
+	body, err := wish.ReadBody(r, wish.ContentTypeSDP, max)
+	if err != nil {
+		return "", err
+	}
+	o, err := stream.ParseOffer(body)
+	if err != nil {
+		return "", err
+	}
+	if !o.Audio && !o.Video {
+		return "", wish.Unprocessable("the offer has no audio or video to publish")
+	}
+	for kind, dir := range o.Directions {
+		if dir == "recvonly" || dir == "inactive" {
+			return "", wish.Unprocessable("%s is %s; a WHIP offer sends media", kind, dir)
+		}
+	}
+	return body, nil
+}
+
+// respond writes err as problem details with its spec status.
+func respond(c echo.Context, err error) error {
+	wish.WriteProblem(c.Response(), wish.Problem(err))
+	return nil
+}
+
+func noContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
+
+// options answers a non-preflight OPTIONS (preflights are answered by the CORS layer).
+func options(c echo.Context) error {
+	c.Response().Header().Set("Accept-Post", wish.ContentTypeSDP)
+	return c.NoContent(http.StatusNoContent)
+}
+
+func notAllowed(path string) echo.HandlerFunc {
+	allow := "POST, OPTIONS, GET, HEAD"
+	if path != "/whip/:stream" {
+		allow = "DELETE, OPTIONS, GET, HEAD"
+	}
+	return func(c echo.Context) error { return respond(c, wish.MethodNotAllowed(c.Request().Method, allow)) }
+}
