@@ -1,0 +1,282 @@
+// Publish page: captures camera or screen and sends it to POST /whip/{stream}.
+// Restarts on its own after a failure (2 s, doubling up to 10 s) until Stop.
+import {
+  Backoff, byId, deleteSession, describeError, monitorConnection, preferVideoCodecs,
+  retryable, streamNameFromPath, whipURL, whipWhepPost,
+} from './wisp.js';
+
+const KEY_STORAGE = 'wisp.key';
+
+const el = {
+  name: byId('stream-name'),
+  camera: byId('camera'),
+  screen: byId('screen'),
+  preview: byId('preview'),
+  keyForm: byId('key-form'),
+  key: byId('key'),
+  start: byId('start'),
+  stop: byId('stop'),
+  state: byId('state'),
+  status: byId('status'),
+  form: byId('message-form'),
+  message: byId('message'),
+  send: byId('send'),
+  sent: byId('sent'),
+};
+
+const name = streamNameFromPath();
+
+// The contract for browser tests; see web/README.md.
+const api = { pc: null, dc: null, stream: null, location: null, sent: [], restarts: 0 };
+window.wisp = api;
+
+let media = null; // MediaStream being captured
+let session = null; // { pc, dc, location, stopMonitor } of the current attempt
+let wanted = false; // Start pressed, Stop not yet
+let retryTimer = 0;
+const backoff = new Backoff(2000, 10000);
+
+function setState(state) {
+  el.state.textContent = state;
+  el.state.dataset.state = state;
+}
+
+function setStatus(text) {
+  el.status.textContent = text;
+}
+
+function key() {
+  return el.key.value;
+}
+
+function updateControls() {
+  el.start.disabled = wanted;
+  el.stop.disabled = !wanted;
+  el.send.disabled = session?.dc.readyState !== 'open';
+}
+
+// --- stream key, kept for the browser tab's lifetime ---
+try {
+  el.key.value = sessionStorage.getItem(KEY_STORAGE) || '';
+} catch {
+  // storage disabled: the key just is not remembered
+}
+el.key.addEventListener('input', () => {
+  try {
+    if (el.key.value) sessionStorage.setItem(KEY_STORAGE, el.key.value);
+    else sessionStorage.removeItem(KEY_STORAGE);
+  } catch {
+    // storage disabled
+  }
+});
+
+// --- capture ---
+async function openCamera() {
+  try {
+    return await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+  } catch {
+    // No microphone, or it was refused: publish video alone.
+    return await navigator.mediaDevices.getUserMedia({ video: true });
+  }
+}
+
+async function openScreen() {
+  const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: true });
+  for (const t of stream.getVideoTracks()) {
+    if ('contentHint' in t) t.contentHint = 'detail';
+  }
+  return stream;
+}
+
+async function useSource(kind) {
+  let next;
+  try {
+    next = kind === 'screen' ? await openScreen() : await openCamera();
+  } catch (err) {
+    setStatus(`cannot open ${kind}: ${describeError(err)}`);
+    return false;
+  }
+  const prev = media;
+  media = next;
+  api.stream = next;
+  el.preview.srcObject = next;
+  el.preview.play().catch(() => {});
+  for (const t of next.getTracks()) {
+    t.addEventListener('ended', () => {
+      if (media === next) setStatus(`${kind} ${t.kind} ended`);
+    });
+  }
+  if (session) await switchTracks(session, next);
+  prev?.getTracks().forEach((t) => t.stop());
+  setStatus(`${kind} ready`);
+  return true;
+}
+
+// Swaps the tracks of a live session without renegotiating. A kind that the
+// session never offered (audio after a silent screen share) needs a new
+// offer, so that case restarts the session.
+async function switchTracks(s, next) {
+  const senders = new Map();
+  for (const t of s.pc.getTransceivers()) senders.set(t.receiver.track.kind, t.sender);
+  const tracks = new Map(next.getTracks().map((t) => [t.kind, t]));
+  if ([...tracks.keys()].some((kind) => !senders.has(kind))) {
+    restart(s, 'new track kinds');
+    return;
+  }
+  try {
+    await Promise.all([...senders].map(([kind, sender]) => sender.replaceTrack(tracks.get(kind) || null)));
+  } catch (err) {
+    restart(s, `track switch failed: ${describeError(err)}`);
+  }
+}
+
+// --- WHIP session ---
+function closeSession(s) {
+  s.stopMonitor?.();
+  s.pc.close();
+  if (s.location) deleteSession(s.location, key());
+}
+
+async function connect() {
+  clearTimeout(retryTimer);
+  retryTimer = 0;
+  if (!wanted || !media) return;
+
+  const pc = new RTCPeerConnection();
+  // The data channel must exist before createOffer so the offer has m=application.
+  const dc = pc.createDataChannel('data');
+  for (const track of media.getTracks()) {
+    const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
+    if (track.kind === 'video') preferVideoCodecs(tr);
+  }
+  const s = { pc, dc, location: null, stopMonitor: null };
+  session = s;
+  api.pc = pc;
+  api.dc = dc;
+  api.location = null;
+  dc.addEventListener('open', updateControls);
+  dc.addEventListener('close', updateControls);
+  s.stopMonitor = monitorConnection(pc, {
+    onState: (state) => {
+      if (session === s) setState(state);
+    },
+    onConnected: () => {
+      if (session !== s) return;
+      backoff.reset();
+      setStatus(`publishing to ${whipURL(name)}`);
+    },
+    onFailed: (reason) => fail(s, reason),
+  });
+  setState(pc.connectionState);
+  setStatus('connecting…');
+  updateControls();
+
+  try {
+    const { location } = await whipWhepPost(whipURL(name), pc, key());
+    s.location = location;
+    if (session === s) api.location = location;
+    else deleteSession(location, key()); // stopped while the POST was in flight
+  } catch (err) {
+    if (session !== s) return;
+    if (retryable(err)) {
+      fail(s, describeError(err));
+      return;
+    }
+    stop();
+    setState('failed');
+    setStatus(`publishing refused: ${describeError(err)}`);
+  }
+}
+
+// Ends a failed attempt and schedules the next one.
+function fail(s, reason) {
+  if (session !== s) return;
+  session = null;
+  closeSession(s);
+  setState('failed');
+  updateControls();
+  if (!wanted) return;
+  api.restarts++;
+  const delay = backoff.next();
+  setStatus(`${reason}; retrying in ${delay / 1000} s`);
+  retryTimer = setTimeout(connect, delay);
+}
+
+// Replaces a working session at once (no backoff), e.g. for new track kinds.
+function restart(s, reason) {
+  if (session !== s) return;
+  session = null;
+  closeSession(s);
+  setStatus(`${reason}; renegotiating`);
+  connect();
+}
+
+async function start() {
+  if (wanted) return;
+  if (!name) {
+    setStatus('no stream name in the address (expected /publish/{name})');
+    return;
+  }
+  if (!media && !(await useSource('camera'))) return;
+  wanted = true;
+  backoff.reset();
+  updateControls();
+  connect();
+}
+
+function stop() {
+  wanted = false;
+  clearTimeout(retryTimer);
+  retryTimer = 0;
+  const s = session;
+  session = null;
+  if (s) closeSession(s);
+  api.location = null;
+  setState('closed');
+  setStatus('stopped');
+  updateControls();
+}
+
+// --- data messages ---
+function appendSent(text) {
+  const li = document.createElement('li');
+  li.textContent = text;
+  el.sent.append(li);
+  api.sent.push(text);
+}
+
+el.form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = el.message.value;
+  if (!text) return;
+  const dc = session?.dc;
+  if (!dc || dc.readyState !== 'open') {
+    setStatus('the data channel is not open yet');
+    return;
+  }
+  try {
+    dc.send(text);
+  } catch (err) {
+    setStatus(`send failed: ${describeError(err)}`);
+    return;
+  }
+  appendSent(text);
+  el.message.value = '';
+});
+
+// --- wiring ---
+el.name.textContent = name || '(no stream name)';
+document.title = `Publish ${name} · wisp`;
+el.camera.addEventListener('click', () => useSource('camera'));
+el.screen.addEventListener('click', () => useSource('screen'));
+el.start.addEventListener('click', start);
+el.keyForm.addEventListener('submit', (e) => {
+  e.preventDefault(); // Enter in the key field starts publishing
+  start();
+});
+el.stop.addEventListener('click', stop);
+window.addEventListener('pagehide', () => {
+  if (wanted) stop();
+});
+setState('new');
+updateControls();

@@ -1,0 +1,297 @@
+// Shared helpers for the wisp pages: WHIP (RFC 9725) / WHEP signalling over
+// fetch, session teardown, backoff and connection monitoring.
+//
+// The pages never trickle ICE: they wait for gathering to complete (capped at
+// GATHER_TIMEOUT_MS) and POST one full offer, so the server needs no PATCH.
+
+/** Upper bound on waiting for ICE gathering before POSTing the offer. */
+export const GATHER_TIMEOUT_MS = 2000;
+
+/** How long "disconnected" may last before a session counts as failed. */
+export const DISCONNECT_GRACE_MS = 3000;
+
+/** How long a session may take from creation to "connected". */
+export const CONNECT_TIMEOUT_MS = 20000;
+
+const SDP = 'application/sdp';
+
+/** An HTTP answer other than the expected 201 Created. */
+export class HttpError extends Error {
+  constructor(status, detail) {
+    super(detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`);
+    this.name = 'HttpError';
+    this.status = status;
+  }
+}
+
+/** document.getElementById that fails loudly when a page lacks an element. */
+export function byId(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page has no #${id}`);
+  return el;
+}
+
+/** The stream name: the last non-empty path segment of /publish/{name} or /watch/{name}. */
+export function streamNameFromPath(pathname = location.pathname) {
+  const parts = pathname.split('/').filter(Boolean);
+  if (parts.length < 2) return '';
+  const last = parts[parts.length - 1];
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
+}
+
+/** The WHIP endpoint of a stream. */
+export const whipURL = (name) => `/whip/${encodeURIComponent(name)}`;
+
+/** The WHEP endpoint of a stream. */
+export const whepURL = (name) => `/whep/${encodeURIComponent(name)}`;
+
+/** A short human-readable description of any thrown value. */
+export function describeError(err) {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/**
+ * Whether a failed POST is worth repeating: network errors, 5xx, and the 4xx
+ * that mean "not now" (408 timeout, 409 stream busy, 425, 429 rate limit).
+ * Other 4xx (bad key, bad offer) will not get better by retrying.
+ */
+export function retryable(err) {
+  if (!(err instanceof HttpError)) return true;
+  return err.status >= 500 || [408, 409, 425, 429].includes(err.status);
+}
+
+/** Resolves after ms, or at once when signal aborts. Never rejects. */
+export function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Doubling delay between min and max; reset() after a success. */
+export class Backoff {
+  constructor(minMs, maxMs) {
+    this.min = minMs;
+    this.max = maxMs;
+    this.current = minMs;
+  }
+
+  /** The delay to wait now; the following call returns twice as much, up to max. */
+  next() {
+    const d = this.current;
+    this.current = Math.min(this.current * 2, this.max);
+    return d;
+  }
+
+  reset() {
+    this.current = this.min;
+  }
+}
+
+function authHeaders(token, extra = {}) {
+  const headers = { ...extra };
+  const t = typeof token === 'string' ? token.trim() : '';
+  if (t) headers.Authorization = `Bearer ${t}`;
+  return headers;
+}
+
+/** Resolves when ICE gathering is complete, or after timeoutMs, whichever is first. */
+export function waitGatheringComplete(pc, timeoutMs = GATHER_TIMEOUT_MS) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', onState);
+      pc.removeEventListener('icecandidate', onCandidate);
+      resolve();
+    };
+    const onState = () => {
+      if (pc.iceGatheringState === 'complete') done();
+    };
+    const onCandidate = (e) => {
+      if (!e.candidate) done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', onState);
+    pc.addEventListener('icecandidate', onCandidate);
+  });
+}
+
+async function problemDetail(res, body) {
+  const type = (res.headers.get('Content-Type') || '').toLowerCase();
+  if (type.startsWith('application/problem+json')) {
+    try {
+      const p = JSON.parse(body);
+      return String(p.detail || p.title || '').slice(0, 200);
+    } catch {
+      // fall through to the raw body
+    }
+  }
+  return body.trim().slice(0, 200);
+}
+
+/**
+ * Negotiates one WHIP or WHEP session (RFC 9725 §4.2): creates the offer if
+ * pc has none yet, waits for ICE gathering (at most GATHER_TIMEOUT_MS), POSTs
+ * the full offer as application/sdp with an optional bearer token, requires
+ * 201 Created with a Location, and applies the answer.
+ *
+ * Returns { location, etag }: location is absolute, resolved against the URL
+ * that answered (after any 307); etag may be null. Throws HttpError for a
+ * non-201 answer, TypeError for network failures. If the answer cannot be
+ * applied, the new session is DELETEd before the error is rethrown.
+ */
+export async function whipWhepPost(url, pc, token) {
+  const endpoint = new URL(url, location.href);
+  if (!pc.localDescription) {
+    await pc.setLocalDescription(await pc.createOffer());
+  }
+  await waitGatheringComplete(pc);
+  if (pc.signalingState === 'closed') throw new Error('peer connection closed');
+
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: authHeaders(token, { 'Content-Type': SDP }),
+    body: pc.localDescription.sdp,
+  });
+  const body = await res.text();
+  if (res.status !== 201) throw new HttpError(res.status, await problemDetail(res, body));
+  const loc = res.headers.get('Location');
+  if (!loc) throw new Error('201 without a Location header');
+  const session = new URL(loc, res.url || endpoint).href;
+  const etag = res.headers.get('ETag');
+
+  try {
+    await pc.setRemoteDescription({ type: 'answer', sdp: body });
+  } catch (err) {
+    deleteSession(session, token);
+    throw err;
+  }
+  return { location: session, etag };
+}
+
+/**
+ * Ends a session with DELETE on its Location (RFC 9725 §4.2). Best effort:
+ * resolves true on 2xx, false on anything else, never rejects. Uses
+ * keepalive so it also completes while the page is being unloaded.
+ */
+export async function deleteSession(location, token) {
+  if (!location) return false;
+  try {
+    const res = await fetch(location, {
+      method: 'DELETE',
+      headers: authHeaders(token),
+      keepalive: true,
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Watches pc.connectionState. Calls onState(state) on every change,
+ * onConnected() on "connected", and onFailed(reason) once when the session
+ * is lost: "failed", a remote "closed", "disconnected" for longer than
+ * graceMs, or no "connected" within connectTimeoutMs. Returns a function
+ * that stops watching.
+ */
+export function monitorConnection(pc, {
+  onState = () => {},
+  onConnected = () => {},
+  onFailed = () => {},
+  graceMs = DISCONNECT_GRACE_MS,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
+} = {}) {
+  let done = false;
+  let graceTimer = 0;
+  let connectTimer = setTimeout(() => fail('no connection after ' + connectTimeoutMs / 1000 + ' s'), connectTimeoutMs);
+
+  function stop() {
+    done = true;
+    clearTimeout(graceTimer);
+    clearTimeout(connectTimer);
+    pc.removeEventListener('connectionstatechange', onChange);
+  }
+  function fail(reason) {
+    if (done) return;
+    stop();
+    onFailed(reason);
+  }
+  function onChange() {
+    if (done) return;
+    const state = pc.connectionState;
+    clearTimeout(graceTimer);
+    onState(state);
+    switch (state) {
+      case 'connected':
+        clearTimeout(connectTimer);
+        onConnected();
+        break;
+      case 'disconnected':
+        graceTimer = setTimeout(() => fail(`disconnected for more than ${graceMs / 1000} s`), graceMs);
+        break;
+      case 'failed':
+      case 'closed':
+        fail(`connection ${state}`);
+        break;
+    }
+  }
+  pc.addEventListener('connectionstatechange', onChange);
+  return stop;
+}
+
+// Rank of an H.264 variant: packetization-mode=1 and constrained baseline
+// first, the profile that OBS-like players and ffmpeg decode everywhere.
+function h264Rank(codec) {
+  const fmtp = codec.sdpFmtpLine || '';
+  return (/packetization-mode=1/.test(fmtp) ? 0 : 2) + (/profile-level-id=42e0/i.test(fmtp) ? 0 : 1);
+}
+
+function ordered(codecs, order) {
+  const rank = (c) => {
+    const i = order.indexOf(c.mimeType.toLowerCase());
+    return i < 0 ? order.length : i;
+  };
+  return codecs
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => rank(a.c) - rank(b.c) ||
+      (a.c.mimeType.toLowerCase() === 'video/h264' ? h264Rank(a.c) - h264Rank(b.c) : 0) ||
+      a.i - b.i)
+    .map((x) => x.c);
+}
+
+/**
+ * Puts H.264 first and VP8 next in a video transceiver's codec preferences,
+ * keeping every other codec (VP9, AV1, rtx, red, ulpfec) after them, so the
+ * server picks H.264 whenever this browser can send it. Returns whether
+ * preferences were applied; a browser without setCodecPreferences or
+ * without these codecs keeps its defaults.
+ */
+export function preferVideoCodecs(transceiver, order = ['video/h264', 'video/vp8']) {
+  if (typeof transceiver.setCodecPreferences !== 'function') return false;
+  // Browsers validate against sender or receiver capabilities depending on
+  // their age; try the sender's list first, then the receiver's.
+  for (const source of [globalThis.RTCRtpSender, globalThis.RTCRtpReceiver]) {
+    const codecs = source?.getCapabilities?.('video')?.codecs;
+    if (!codecs || !codecs.some((c) => order.includes(c.mimeType.toLowerCase()))) continue;
+    try {
+      transceiver.setCodecPreferences(ordered(codecs, order));
+      return true;
+    } catch {
+      // try the next capability list
+    }
+  }
+  return false;
+}
