@@ -1,0 +1,61 @@
+package client
+
+import (
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+)
+
+func (v *Viewer) log(kind webrtc.RTPCodecType) *trackLog {
+	if kind == webrtc.RTPCodecTypeAudio {
+		return &v.audioLog
+	}
+	return &v.videoLog
+}
+
+// receive is the read loop of one remote track; it ends when the PeerConnection closes. It never
+// blocks on a reader: full channels drop and count.
+func (v *Viewer) receive(t *webrtc.TrackRemote) {
+	kind := t.Kind()
+	log := v.log(kind)
+	log.track(t.Codec().MimeType)
+	var asm *assembler
+	if kind == webrtc.RTPCodecTypeVideo {
+		asm = newAssembler(t.Codec().MimeType)
+		if v.opt.PLIOnStart {
+			pli := &rtcp.PictureLossIndication{MediaSSRC: uint32(t.SSRC())}
+			_ = v.s.pc.WriteRTCP([]rtcp.Packet{pli}) // best effort; a lost PLI is a test outcome
+		}
+	}
+	for {
+		p, _, err := t.ReadRTP()
+		if err != nil {
+			return
+		}
+		at := time.Now()
+		log.packet(p, at)
+		switch {
+		case asm != nil:
+			before := asm.incomplete
+			if f, ok := asm.push(p, at); ok {
+				select {
+				case v.frames <- f:
+					log.frame(f, true)
+				default:
+					log.frame(f, false)
+				}
+			}
+			if n := asm.incomplete - before; n > 0 {
+				log.add(n, 0)
+			}
+		case kind == webrtc.RTPCodecTypeAudio:
+			a := AudioPacket{Data: p.Payload, Timestamp: p.Timestamp, SequenceNumber: p.SequenceNumber, At: at}
+			select {
+			case v.audio <- a:
+			default:
+				log.add(0, 1)
+			}
+		}
+	}
+}

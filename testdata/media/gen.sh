@@ -1,0 +1,28 @@
+#!/bin/sh
+# Regenerates the test clips in this directory. Not run by tests: the outputs are committed.
+# Needs ffmpeg built with libx264, libvpx and libopus (made with Debian ffmpeg 5.1).
+# Every clip is 4 s long; the video clips are 320x240 at 30 fps with a keyframe every 30 frames.
+set -eu
+cd "$(dirname "$0")"
+
+common="-hide_banner -loglevel error -y"
+out="-map_metadata -1 -fflags +bitexact"
+
+# H.264 Annex-B, Constrained Baseline level 3.1 (SPS 42 c0 1f; fits SDP profile-level-id=42e01f), no B-frames,
+# IDR every 30 frames and never elsewhere, SPS/PPS repeated before every IDR, one slice per frame.
+ffmpeg $common -f lavfi -i testsrc2=size=320x240:rate=30 -t 4 \
+	-c:v libx264 -profile:v baseline -level:v 3.1 -pix_fmt yuv420p -threads 1 \
+	-g 30 -keyint_min 30 -sc_threshold 0 -bf 0 -crf 28 -flags:v +bitexact \
+	-x264-params repeat-headers=1:scenecut=0:slices=1:aud=0 \
+	$out -f h264 h264.h264
+
+# VP8 in IVF, keyframe every 30 frames, no alt-ref (hidden) frames so one IVF frame = one picture.
+ffmpeg $common -f lavfi -i testsrc2=size=320x240:rate=30 -t 4 \
+	-c:v libvpx -pix_fmt yuv420p -threads 1 -deadline good -cpu-used 4 \
+	-g 30 -keyint_min 30 -auto-alt-ref 0 -lag-in-frames 0 -b:v 400k -flags:v +bitexact \
+	$out -f ivf vp8.ivf
+
+# Opus in Ogg, 48 kHz stereo, 20 ms packets, 440 Hz sine.
+ffmpeg $common -f lavfi -i sine=frequency=440:sample_rate=48000 -t 4 \
+	-c:a libopus -ac 2 -ar 48000 -b:a 64k -frame_duration 20 -application audio -flags:a +bitexact \
+	$out -f ogg opus.ogg
