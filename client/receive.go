@@ -39,11 +39,11 @@ func (v *Viewer) receive(t *webrtc.TrackRemote) {
 		case asm != nil:
 			before := asm.incomplete
 			if f, ok := asm.push(p, at); ok {
+				log.frame(f) // counted before delivery, so a reader never sees a frame Stats lacks
 				select {
 				case v.frames <- f:
-					log.frame(f, true)
 				default:
-					log.frame(f, false)
+					log.add(0, 1)
 				}
 			}
 			if n := asm.incomplete - before; n > 0 {

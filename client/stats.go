@@ -112,8 +112,8 @@ func (l *trackLog) packet(p *rtp.Packet, at time.Time) {
 	l.full = l.full || l.next == 0
 }
 
-// frame counts an assembled or discarded frame; delivered is false when the channel was full.
-func (l *trackLog) frame(f Frame, delivered bool) {
+// frame counts an assembled frame; one the channel had no room for is counted by add.
+func (l *trackLog) frame(f Frame) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.stats.Frames++
@@ -122,9 +122,6 @@ func (l *trackLog) frame(f Frame, delivered bool) {
 		if l.stats.FirstKeyframe.IsZero() {
 			l.stats.FirstKeyframe = f.At
 		}
-	}
-	if !delivered {
-		l.stats.Dropped++
 	}
 }
 
