@@ -19,13 +19,14 @@ func (s *server) routes() *echo.Echo {
 
 	s.whip.Register(e)
 	s.whep.Register(e)
-	e.GET("/api/streams", s.listStreams)
+	get := []string{http.MethodGet, http.MethodHead}
+	e.Match(get, "/api/streams", s.listStreams)
 
 	pages := web.FS()
-	e.GET("/", page(pages, web.IndexPage))
-	e.GET("/publish/:stream", page(pages, web.PublishPage))
-	e.GET("/watch/:stream", page(pages, web.WatchPage))
-	e.GET(web.StaticPrefix+"*", echo.WrapHandler(http.StripPrefix(web.StaticPrefix, http.FileServerFS(pages))))
+	e.Match(get, "/", page(pages, web.IndexPage))
+	e.Match(get, "/publish/:stream", page(pages, web.PublishPage))
+	e.Match(get, "/watch/:stream", page(pages, web.WatchPage))
+	e.Match(get, web.StaticPrefix+"*", echo.WrapHandler(http.StripPrefix(web.StaticPrefix, http.FileServerFS(pages))))
 	return e
 }
 
