@@ -8,7 +8,7 @@ import { openWatcher, waitDecoded } from "../lib/browser.mjs";
 runCase(async ({ procs, log, defer }) => {
   const base = await startWisp(procs, { publishKeys: { mix: "pub-key" } });
   const pub = startWhipClient(procs, { url: `${base}/whip/mix`, token: "pub-key", codec: "h264" });
-  await waitLive(base, "mix");
+  await waitLive(base, "mix", { publisher: pub });
   const browser = await launchChromium();
   defer(() => browser.close());
 
@@ -27,5 +27,5 @@ runCase(async ({ procs, log, defer }) => {
   assert(v.ok && v.deleteStatus === 200, `GStreamer viewer: ${v.error}, DELETE ${v.deleteStatus}`);
   const after = await waitDecoded(watch.page, s.framesDecoded + 30, 10000);
   log(`chromium still decoding after the GStreamer viewer left: ${after.framesDecoded}`);
-  assert(pub.exitCode === null, `whip-client exited early (${pub.exitCode})`);
+  assert(pub.exitCode === null && pub.signalCode === null, `whip-client exited early (${pub.exitCode ?? pub.signalCode})`);
 });

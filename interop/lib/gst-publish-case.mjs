@@ -7,7 +7,7 @@ import { assert, gstViewer, startWhipClient, startWisp, streamInfo, waitFor, wai
 export async function gstPublishCase({ procs, log }, codec) {
   const base = await startWisp(procs, { publishKeys: { demo: "pub-key" }, watchKeys: { demo: "watch-key" } });
   const pub = startWhipClient(procs, { url: `${base}/whip/demo`, token: "pub-key", codec });
-  const live = await waitLive(base, "demo");
+  const live = await waitLive(base, "demo", { publisher: pub });
   log(`live: ${JSON.stringify(live)}`);
   assert(live.video === `video/${codec}` && live.audio === "audio/opus", `stream codecs ${live.video} ${live.audio}, want video/${codec} audio/opus`);
 
@@ -21,5 +21,5 @@ export async function gstPublishCase({ procs, log }, codec) {
   assert(v.deleteStatus === 200, `viewer DELETE status ${v.deleteStatus}, want 200`);
   assert(v.ok && v.exitCode === 0, `viewer failed: ${v.error}`);
   await waitFor("viewer count back to 0 after DELETE", async () => (await streamInfo(base, "demo"))?.viewers === 0, { timeoutMs: 5000 });
-  assert(pub.exitCode === null, `whip-client exited early (${pub.exitCode})`);
+  assert(pub.exitCode === null && pub.signalCode === null, `whip-client exited early (${pub.exitCode ?? pub.signalCode})`);
 }

@@ -48,6 +48,7 @@ export async function waitFor(what, fn, { timeoutMs = 20000, intervalMs = 250 } 
       last = await fn();
       if (last && !last.__pending) return last;
     } catch (e) {
+      if (e instanceof Failure) throw e;
       last = `error: ${e.message}`;
     }
     if (Date.now() > deadline) {
@@ -140,9 +141,15 @@ export async function streamInfo(base, name) {
   return body.streams.find((s) => s.name === name);
 }
 
-/** waitLive waits until the stream is live with video (and audio when audio is true). */
-export function waitLive(base, name, { audio = true, timeoutMs = 20000 } = {}) {
+/**
+ * waitLive waits until the stream is live with video (and audio when audio is true). With
+ * publisher (a started process) it fails at once if that process exits first.
+ */
+export function waitLive(base, name, { audio = true, timeoutMs = 20000, publisher } = {}) {
   return waitFor(`stream ${name} live`, async () => {
+    if (publisher && (publisher.exitCode !== null || publisher.signalCode !== null)) {
+      throw new Failure(`${publisher.name} exited (${publisher.exitCode ?? publisher.signalCode}) before ${name} went live; see ${publisher.name}.log`);
+    }
     const s = await streamInfo(base, name);
     return s && s.live && s.video && (!audio || s.audio) ? s : pending({ stream: s });
   }, { timeoutMs });
