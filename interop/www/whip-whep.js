@@ -5,7 +5,25 @@
 import { WHIPClient } from "/whip-whep/whip.js";
 import { WHEPClient } from "/whip-whep/whep.js";
 
+// Every request the clients make, with its response status (or the error), for the case to check.
+const requests = [];
+const realFetch = window.fetch.bind(window);
+window.fetch = async (url, init = {}) => {
+  const entry = { method: init.method || "GET", url: String(url) };
+  requests.push(entry);
+  try {
+    const res = await realFetch(url, init);
+    entry.status = res.status;
+    return res;
+  } catch (e) {
+    entry.error = e.message;
+    throw e;
+  }
+};
+
 window.interop = {
+  requests,
+
   // publish captures the fake camera and microphone and publishes them with WHIPClient.
   async publish(url, token) {
     const stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
