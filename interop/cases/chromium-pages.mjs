@@ -21,6 +21,7 @@ runCase(async ({ procs, log, dir, defer }) => {
   const s = await waitDecoded(watch.page, 60);
   log(`watch stats: ${JSON.stringify(s)}`);
   assert(s.videoCodec, "no video codec in the watch stats");
+  assert(s.audio && s.audio.packetsReceived > 0, `watch page received no audio: ${JSON.stringify(s.audio)}`);
 
   // The viewer's data channel must be open before messages are sent (the relay mirrors live).
   await waitFor("watch page data channel open", () => watch.page.evaluate(() => window.wisp.dc?.readyState === "open"));

@@ -117,7 +117,8 @@ export class Procs {
 
 /**
  * startWisp starts the server built by run.sh on 127.0.0.1 and waits (bounded) until it answers.
- * opts: publishKeys / watchKeys ({stream: key}), corsOrigins (array), http (host:port), udpPort.
+ * opts: publishKeys / watchKeys ({stream: key}), corsOrigins (array), http (host:port), udpPort,
+ * args (more flags, as an array).
  */
 export async function startWisp(procs, opts = {}) {
   const http = opts.http || "127.0.0.1:8080";
@@ -125,6 +126,7 @@ export async function startWisp(procs, opts = {}) {
   for (const [s, k] of Object.entries(opts.publishKeys || {})) args.push("-publish-key", `${s}=${k}`);
   for (const [s, k] of Object.entries(opts.watchKeys || {})) args.push("-watch-key", `${s}=${k}`);
   if (opts.corsOrigins) args.push("-cors-origins", opts.corsOrigins.join(","));
+  args.push(...(opts.args || []));
   const child = procs.start("wisp", env.wisp, args);
   const base = `http://${http}`;
   await waitFor("wisp to answer GET /api/streams", async () => {
