@@ -48,7 +48,7 @@ func ParseOffer(text string) (Offer, error) {
 			if _, dup := o.Directions[kind]; dup {
 				return Offer{}, fmt.Errorf("%w: more than one %s section", ErrUnsupportedOffer, kind)
 			}
-			if m.MediaName.Port.Value == 0 {
+			if m.MediaName.Port.Value == 0 && !bundleOnly(m) {
 				o.Directions[kind] = "inactive" // rejected section
 				continue
 			}
@@ -65,6 +65,13 @@ func ParseOffer(text string) (Offer, error) {
 		}
 	}
 	return o, nil
+}
+
+// bundleOnly reports a=bundle-only: such a section has port 0 yet is live on the BUNDLE transport
+// (RFC 8843 §6), as in GStreamer webrtcbin's max-bundle offers (simple-whip-client).
+func bundleOnly(m *sdp.MediaDescription) bool {
+	_, ok := m.Attribute("bundle-only")
+	return ok
 }
 
 func direction(m *sdp.MediaDescription) string {

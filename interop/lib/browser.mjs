@@ -1,0 +1,45 @@
+// Chromium helpers shared by the browser cases: wisp's own publish and watch pages driven through
+// the element ids and window.wisp contract of web/README.md.
+import { assert, logPage, pending, waitFor } from "./harness.mjs";
+
+/** openPublisher opens /publish/{name} in a new context, types the key, presses Start and waits for connected. */
+export async function openPublisher(browser, base, name, key, log) {
+  const ctx = await browser.newContext({ permissions: ["camera", "microphone"] });
+  const page = await ctx.newPage();
+  logPage(page, "publish", log);
+  await page.goto(`${base}/publish/${encodeURIComponent(name)}`);
+  if (key) await page.fill("#key", key);
+  await page.click("#start");
+  await waitFor("publish page #state connected", async () => {
+    const s = await page.getAttribute("#state", "data-state");
+    assert(s !== "failed" || (await page.textContent("#status")).includes("retrying"), `publish failed: ${await page.textContent("#status")}`);
+    return s === "connected" || pending({ state: s, status: await page.textContent("#status") });
+  }, { timeoutMs: 20000 });
+  return { ctx, page };
+}
+
+/** openWatcher opens /watch/{name} in a new browser context. */
+export async function openWatcher(browser, base, name, log, label = "watch") {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  logPage(page, label, log);
+  await page.goto(`${base}/watch/${encodeURIComponent(name)}`);
+  return { ctx, page };
+}
+
+/** watchStats is window.wisp.stats() plus the player's videoWidth/videoHeight. */
+export function watchStats(page) {
+  return page.evaluate(async () => {
+    const s = await window.wisp.stats();
+    const v = document.querySelector("#player");
+    return { ...s, videoWidth: v.videoWidth, videoHeight: v.videoHeight };
+  });
+}
+
+/** waitDecoded waits until the watch page decoded at least n frames with a non-zero picture size. */
+export function waitDecoded(page, n, timeoutMs = 30000) {
+  return waitFor(`watch page framesDecoded ≥ ${n} and videoWidth > 0`, async () => {
+    const s = await watchStats(page);
+    return (s.framesDecoded >= n && s.videoWidth > 0) ? s : pending(s);
+  }, { timeoutMs, intervalMs: 500 });
+}
