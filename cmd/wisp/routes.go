@@ -54,7 +54,7 @@ func page(pages fs.FS, name string) echo.HandlerFunc {
 		h := c.Response().Header()
 		h.Set("Cache-Control", "no-cache")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'self'; media-src 'self' blob: mediastream:; connect-src 'self'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; connect-src 'self'; frame-ancestors 'none'")
 		return c.HTMLBlob(http.StatusOK, body)
 	}
 }
