@@ -21,9 +21,9 @@ import (
 type Viewer struct {
 	// set at construction
 	id     string
-	etag   string
 	stream *stream.Stream
 	pc     *webrtc.PeerConnection
+	ice    *stream.ICE // trickle and ICE restart (ice.go)
 	log    *slog.Logger
 	cfg    Config
 	ctx    context.Context
@@ -38,15 +38,13 @@ type Viewer struct {
 	// guarded by mu
 	mu      sync.Mutex
 	closing bool
+	etag    string // of the current ICE session; replaced by an ICE restart
 	subs    []*datarelay.Subscription
 	wg      sync.WaitGroup // RTCP readers; Add only under mu while not closing
 }
 
 // ID is the session id, the last segment of the session URL.
 func (v *Viewer) ID() string { return v.id }
-
-// ETag is the session's entity tag.
-func (v *Viewer) ETag() string { return v.etag }
 
 // StreamName is the name of the stream watched.
 func (v *Viewer) StreamName() string { return v.stream.Name() }
@@ -75,7 +73,7 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 	}
 	id := wish.NewID()
 	v := &Viewer{
-		id: id, etag: wish.NewETag(), stream: st, pc: pc, cfg: cfg, onEnd: onEnd,
+		id: id, etag: wish.NewETag(), stream: st, pc: pc, ice: stream.NewICE(pc), cfg: cfg, onEnd: onEnd,
 		log:       cfg.Logger.With("stream", st.Name(), "session", id, "side", "whep"),
 		done:      make(chan struct{}),
 		connected: make(chan struct{}), failed: make(chan struct{}),

@@ -55,11 +55,15 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		Relay:  datarelay.Config{Logger: log.With("side", "relay")},
 		Logger: log,
 	})
+	iceServers := wish.ICEServers{URLs: cfg.ICEServers, Secret: cfg.TURNSecret}
+	patch := wish.PatchPolicy{LenientIfMatch: cfg.LenientIfMatch, NoRestart: cfg.NoICERestart}
 	s.whip = whip.NewHandler(s.ctx, whip.Config{
-		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.PublishKeys), BaseURL: cfg.PublicURL,
+		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.PublishKeys), Known: cfg.PublishKeys.known,
+		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL,
 	})
 	s.whep = whep.NewHandler(s.ctx, whep.Config{
-		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), BaseURL: cfg.PublicURL,
+		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), Known: cfg.WatchKeys.known,
+		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL,
 	})
 	s.echo = s.routes()
 	s.http = &http.Server{
