@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/wisp-media/wisp/client"
+)
+
+// TestDeadSessionsEnd: sessions whose client never connects are reaped (COMMON-19, ≤ 30 s), and
+// sessions whose client vanishes without a word end by consent freshness (COMMON-36). Both kinds
+// run at once, on WHIP and WHEP, so the test waits for the slowest once.
+func TestDeadSessionsEnd(t *testing.T) {
+	base := runtime.NumGoroutine()
+	srv := startServer(t, nil)
+	m := openMedia(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	// Never connect: OBS and Chrome offers with nobody behind them.
+	var locs []string
+	for _, o := range []struct{ url, file string }{
+		{srv.whipURL("ghost"), "obs-h264.sdp"},
+		{srv.whepURL("ghost"), "chrome-recvonly.sdp"},
+	} {
+		resp, body := postSDP(t, o.url, readOffer(t, o.file), nil)
+		if resp.StatusCode != 201 {
+			t.Fatalf("POST %s: %d %s", o.url, resp.StatusCode, body)
+		}
+		locs = append(locs, resp.Header.Get("Location"))
+	}
+	// Connect, then vanish: sockets cut, no DELETE, no DTLS close.
+	pub, err := client.Publish(ctx, srv.whipURL("cam"), client.PublishOptions{Video: m.video, Loop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := client.View(ctx, srv.whepURL("cam"), client.ViewOptions{Video: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recvFrames(t, v, m, 10, 10*time.Second)
+	if srv.whip.Len() != 2 || srv.whep.Len() != 2 {
+		t.Fatalf("sessions: whip %d whep %d, want 2 and 2", srv.whip.Len(), srv.whep.Len())
+	}
+	start := time.Now()
+	pub.Kill()
+	v.Kill()
+	waitFor(t, 30*time.Second, "dead sessions ended", func() bool { return srv.whip.Len()+srv.whep.Len() == 0 })
+	t.Logf("all dead sessions ended %v after the kill", time.Since(start).Round(time.Second))
+	for _, loc := range locs {
+		if r := do(t, http.MethodDelete, loc, "", nil); r.StatusCode != 404 {
+			t.Errorf("DELETE of a reaped session: %d, want 404", r.StatusCode)
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+	checkGoroutines(t, base)
+}
+
+// TestDeleteEndsPeer: DELETE answers 200, and the server's DTLS close_notify ends the client's
+// PeerConnection promptly (COMMON-18).
+func TestDeleteEndsPeer(t *testing.T) {
+	base := runtime.NumGoroutine()
+	srv := startServer(t, nil)
+	m := openMedia(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pub, err := client.Publish(ctx, srv.whipURL("cam"), client.PublishOptions{Video: m.video, Loop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-pub.Connected():
+	case <-ctx.Done():
+		t.Fatal("not connected")
+	}
+	if r := do(t, http.MethodDelete, pub.Location(), "", map[string]string{"If-Match": `"bogus"`}); r.StatusCode != 200 {
+		t.Fatalf("DELETE: %d", r.StatusCode)
+	}
+	select {
+	case <-pub.Ended():
+	case <-time.After(3 * time.Second):
+		t.Fatalf("client PeerConnection still %v 3 s after DELETE", pub.State())
+	}
+	pub.Kill()
+	http.DefaultClient.CloseIdleConnections()
+	checkGoroutines(t, base)
+}
