@@ -3,6 +3,7 @@ package whep
 import (
 	"context"
 	"net/http"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,12 +20,18 @@ type Handler struct {
 	cfg      Config
 	ctx      context.Context // the server's: sessions outlive their POST
 	sessions wish.Sessions[*Viewer]
+	// stopEvents is closed by StopEvents: event streams end so a graceful shutdown need not wait.
+	stopEvents chan struct{}
+	stopOnce   sync.Once
 }
 
 // NewHandler returns a Handler whose sessions live until ctx ends or they are closed.
 func NewHandler(ctx context.Context, cfg Config) *Handler {
-	return &Handler{cfg: cfg.withDefaults(), ctx: ctx}
+	return &Handler{cfg: cfg.withDefaults(), ctx: ctx, stopEvents: make(chan struct{})}
 }
+
+// StopEvents ends every server-sent event stream; main calls it when HTTP shutdown begins.
+func (h *Handler) StopEvents() { h.stopOnce.Do(func() { close(h.stopEvents) }) }
 
 // Register adds the WHEP routes to e.
 func (h *Handler) Register(e *echo.Echo) {
@@ -41,6 +48,9 @@ func (h *Handler) Register(e *echo.Echo) {
 		e.Match([]string{http.MethodPut, http.MethodConnect, http.MethodTrace}, path, notAllowed(allow))
 	}
 	e.PATCH("/whep/:stream", notAllowed(wish.AllowEndpoint))
+	e.POST("/whep/:stream/:id/events", h.subscribe)
+	e.GET("/whep/:stream/:id/events/:eid", h.events)
+	e.DELETE("/whep/:stream/:id/events/:eid", h.unsubscribe)
 	e.POST("/whep/:stream/:id", notAllowed(wish.AllowSession))
 }
 
@@ -59,7 +69,9 @@ func (h *Handler) post(c echo.Context) error {
 		return respond(c, err)
 	}
 	w := c.Response()
-	w.Header().Set("Location", wish.BaseURL(r, h.cfg.BaseURL)+"/whep/"+name+"/"+v.ID())
+	loc := wish.BaseURL(r, h.cfg.BaseURL) + "/whep/" + name + "/" + v.ID()
+	w.Header().Set("Location", loc)
+	w.Header().Add("Link", eventsLink(loc)) // WHEPX-01
 	w.Header().Set("ETag", v.ETag())
 	w.Header().Set("Accept-Patch", wish.ContentTypeTrickle) // LEGACY-02
 	h.cfg.ICEServers.AddLinks(w.Header())                   // COMMON-15

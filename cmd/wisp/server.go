@@ -75,6 +75,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	s.http.RegisterOnShutdown(s.whep.StopEvents) // event streams must not hold up a graceful shutdown
 	return s, nil
 }
 
