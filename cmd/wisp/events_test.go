@@ -101,7 +101,7 @@ func TestServerSentEvents(t *testing.T) {
 	}
 	sub := func(body string) string {
 		r := do(t, http.MethodPost, eventsURL, body, map[string]string{"Content-Type": "application/json"})
-		if r.StatusCode != 201 || !regexp.MustCompile(`^` + regexp.QuoteMeta(eventsURL) + `/[0-9a-f]{32}$`).MatchString(r.Header.Get("Location")) {
+		if r.StatusCode != 201 || !regexp.MustCompile(`^`+regexp.QuoteMeta(eventsURL)+`/[0-9a-f]{32}$`).MatchString(r.Header.Get("Location")) {
 			t.Fatalf("subscribe %s: %d Location %q", body, r.StatusCode, r.Header.Get("Location"))
 		}
 		return r.Header.Get("Location")
