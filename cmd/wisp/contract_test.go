@@ -34,6 +34,7 @@ var capturedOffers = []capturedOffer{
 	{file: "simple-whip-client.sdp", side: "whip", setup: "active", trickle: "meetecho.sdpfrag"},
 	{file: "medooze-publish.sdp", side: "whip", setup: "active", trickle: "medooze.sdpfrag"},
 	{file: "chrome-publish.sdp", side: "whip", setup: "active", trickle: "mediamtx.sdpfrag"},
+	{file: "chrome-publish-setup-active.sdp", side: "whip", setup: "passive"},
 	{file: "firefox-publish.sdp", side: "whip", setup: "active", trickle: "candidates-only.sdpfrag"},
 	{file: "safari-publish.sdp", side: "whip", setup: "active", trickle: "eyevinn.sdpfrag"},
 	{file: "chrome-recvonly.sdp", side: "whep", setup: "active", trickle: "mediamtx.sdpfrag"},

@@ -4,8 +4,11 @@ import (
 	"context"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 
 	"github.com/wisp-media/wisp/client"
 )
@@ -87,4 +90,40 @@ func TestDeleteEndsPeer(t *testing.T) {
 	pub.Kill()
 	http.DefaultClient.CloseIdleConnections()
 	checkGoroutines(t, base)
+}
+
+// TestZeroCandidateOffer: an offer with no candidates and no trickle afterwards (OBS, ffmpeg)
+// connects: the server learns the client as peer-reflexive from its checks (COMMON-34).
+func TestZeroCandidateOffer(t *testing.T) {
+	srv := startServer(t, nil)
+	p := newRawPeer(t)
+	if _, err := p.pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly}); err != nil {
+		t.Fatal(err)
+	}
+	offer := p.gather(t, false)
+	var kept []string
+	for _, l := range strings.Split(offer, "\r\n") {
+		if !strings.HasPrefix(l, "a=candidate:") && l != "a=end-of-candidates" {
+			kept = append(kept, l)
+		}
+	}
+	stripped := strings.Join(kept, "\r\n")
+	if strings.Contains(stripped, "a=candidate") {
+		t.Fatal("candidates left in the offer")
+	}
+	resp, answer := postSDP(t, srv.whipURL("obs"), stripped, nil)
+	if resp.StatusCode != 201 {
+		t.Fatalf("POST: %d %s", resp.StatusCode, answer)
+	}
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.connected:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("not connected: %v", p.pc.ConnectionState())
+	}
+	if r := do(t, http.MethodDelete, resp.Header.Get("Location"), "", nil); r.StatusCode != 200 {
+		t.Fatalf("DELETE: %d", r.StatusCode)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ func TestStatusCodes(t *testing.T) {
 	watch := map[string]string{"Content-Type": "application/sdp", "Authorization": "Bearer wk-cam"}
 	twoVideos := strings.Replace(obs, "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=video 9 UDP/TLS/RTP/SAVPF 96", 1)
 	onlyUnknownCodec := strings.NewReplacer("H264/90000", "X-FOO/90000").Replace(obs)
+	viewerUnknownCodec := regexp.MustCompile(`(?m)^a=rtpmap:(\d+) (VP8|VP9|H264|AV1|rtx|red|ulpfec)/90000`).ReplaceAllString(chrome, "a=rtpmap:$1 X-FOO/90000")
 
 	for _, tc := range []struct {
 		id, name     string
@@ -39,6 +41,7 @@ func TestStatusCodes(t *testing.T) {
 		{"COMMON-37", "two video m-lines → 422", "POST", srv.whipURL("cam"), auth, twoVideos, 422, "Content-Type", "application/problem+json"},
 		{"WHIP-02", "only an unsupported codec → 422", "POST", srv.whipURL("cam"), auth, onlyUnknownCodec, 422, "", ""},
 		{"WHIP-01", "recvonly WHIP offer → 422", "POST", srv.whipURL("cam"), auth, chrome, 422, "", ""},
+		{"WHEP-05", "viewer without a common video codec → 422, not 406", "POST", srv.whepURL("cam"), watch, viewerUnknownCodec, 422, "Content-Type", "application/problem+json"},
 		{"WHEP-02", "sendonly WHEP offer → 422", "POST", srv.whepURL("cam"), watch, obs, 422, "", ""},
 		{"COMMON-16", "no token → 401 + WWW-Authenticate", "POST", srv.whipURL("cam"), map[string]string{"Content-Type": "application/sdp"}, obs, 401, "WWW-Authenticate", `Bearer realm="wisp"`},
 		{"COMMON-16", "wrong token → 401", "POST", srv.whipURL("cam"), map[string]string{"Content-Type": "application/sdp", "Authorization": "Bearer nope"}, obs, 401, "WWW-Authenticate", `Bearer realm="wisp"`},
