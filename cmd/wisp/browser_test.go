@@ -74,12 +74,13 @@ func TestBrowserCrossOrigin(t *testing.T) {
 		t.Skip("chromium not installed; make test installs it")
 	}
 	results := make(chan string, 1)
-	page := httptest.NewServer(nil)
+	page := httptest.NewUnstartedServer(nil) // its address, the page's origin, is known before it starts
 	defer page.Close()
+	pageURL := "http://" + page.Listener.Addr().String()
 	srv := startServer(t, func(c *config) {
 		c.PublishKeys = keyMap{"cam": "pub-key"}
 		c.WatchKeys = keyMap{"cam": "watch-key"}
-		c.CORSOrigins = []string{page.URL}
+		c.CORSOrigins = []string{pageURL}
 	})
 	html := strings.NewReplacer("WISP_BASE", srv.base, "PUBKEY", "pub-key", "WATCHKEY", "watch-key").Replace(browserPage)
 	page.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -94,13 +95,14 @@ func TestBrowserCrossOrigin(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = io.WriteString(w, html)
 	})
+	page.Start()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
-		"--user-data-dir="+t.TempDir(), page.URL+"/")
+		"--user-data-dir="+t.TempDir(), pageURL+"/")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

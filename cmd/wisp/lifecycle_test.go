@@ -79,6 +79,13 @@ func TestDeleteEndsPeer(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("not connected")
 	}
+	// The client is connected once it has the server's DTLS Finished; wait until the server has
+	// finished its side too (its first RTP reached the stream), so the DELETE's close_notify is
+	// sent on an established association.
+	waitFor(t, 10*time.Second, "the server receiving video", func() bool {
+		st, ok := srv.registry.Get("cam")
+		return ok && st.Info().Video != ""
+	})
 	if r := do(t, http.MethodDelete, pub.Location(), "", map[string]string{"If-Match": `"bogus"`}); r.StatusCode != 200 {
 		t.Fatalf("DELETE: %d", r.StatusCode)
 	}
