@@ -165,3 +165,27 @@ func TestServerSentEvents(t *testing.T) {
 	waitFor(t, 5*time.Second, "sessions gone", func() bool { return srv.whip.Len()+srv.whep.Len() == 0 })
 	checkGoroutines(t, base)
 }
+
+// TestEventStreamsEndOnShutdown: an open event stream does not hold up a graceful shutdown
+// (startServer's cleanup fails if Shutdown misses its 5 s deadline), and it is ended by it.
+func TestEventStreamsEndOnShutdown(t *testing.T) {
+	var s *sse
+	t.Cleanup(func() { // runs after the server's cleanup (LIFO)
+		if s != nil {
+			s.waitEnd(t, "server shutdown")
+		}
+	})
+	srv := startServer(t, nil)
+	resp, _ := postSDP(t, srv.whepURL("cam"), readOffer(t, "chrome-recvonly.sdp"), nil)
+	if resp.StatusCode != 201 {
+		t.Fatalf("POST: %d", resp.StatusCode)
+	}
+	r := do(t, http.MethodPost, resp.Header.Get("Location")+"/events", "", nil)
+	if r.StatusCode != 201 {
+		t.Fatalf("subscribe: %d", r.StatusCode)
+	}
+	s = openSSE(t, r.Header.Get("Location"))
+	if e := s.next(t, 5*time.Second); e[0] != "viewercount" {
+		t.Fatalf("first event %v", e)
+	}
+}
