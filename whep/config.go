@@ -26,6 +26,9 @@ type Config struct {
 	ICEServers wish.ICEServers
 	// Patch is the trickle / ICE-restart policy on session URLs (COMMON-20 to COMMON-27).
 	Patch wish.PatchPolicy
+	// RequirePublisher answers a viewer of a stream with no live publisher 409 + Retry-After
+	// (WHEP-04) instead of accepting it to wait for the publisher.
+	RequirePublisher bool
 	// BaseURL, if set, is the public scheme://host used in Location headers.
 	BaseURL string
 	// NegotiateTimeout bounds a POST's offer/answer exchange, gathering included (default 5 s).

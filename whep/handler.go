@@ -108,6 +108,12 @@ func (h *Handler) watch(reqCtx context.Context, name string, offer stream.Offer)
 	if err != nil {
 		return nil, "", err
 	}
+	if h.cfg.RequirePublisher && !st.Info().Live {
+		h.cfg.Registry.Release(st)
+		e := wish.Errorf(http.StatusConflict, "Conflict", "stream %s is not live", name)
+		e.Header.Set("Retry-After", "5")
+		return nil, "", e
+	}
 	ctx, cancel := context.WithTimeout(reqCtx, h.cfg.NegotiateTimeout)
 	defer cancel()
 	v, answer, err := watch(ctx, h.ctx, h.cfg, st, offer, h.ended)

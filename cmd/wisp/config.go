@@ -33,6 +33,8 @@ type config struct {
 	TURNSecret  string   // TURN REST shared secret: expiring credentials in the Links
 	// LenientIfMatch accepts a PATCH without If-Match (else 428); NoICERestart refuses restarts (422).
 	LenientIfMatch, NoICERestart bool
+	// WHEPRequirePublisher answers viewers of an idle stream 409 + Retry-After (else they wait).
+	WHEPRequirePublisher bool
 }
 
 // keyMap maps a stream name (or "*") to its bearer key.
@@ -80,6 +82,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	turnSecret := fs.String("turn-secret", env("WISP_TURN_SECRET", ""), "TURN shared secret: Link headers carry credentials valid for 1 h (env WISP_TURN_SECRET)")
 	lenient := fs.String("lenient-if-match", env("WISP_LENIENT_IF_MATCH", "false"), "accept PATCH without If-Match instead of 428 (env WISP_LENIENT_IF_MATCH)")
 	iceRestart := fs.String("ice-restart", env("WISP_ICE_RESTART", "true"), "accept ICE restarts by PATCH; false answers 422 (env WISP_ICE_RESTART)")
+	requirePub := fs.String("whep-require-publisher", env("WISP_WHEP_REQUIRE_PUBLISHER", "false"), "answer viewers of an idle stream 409 + Retry-After instead of letting them wait (env WISP_WHEP_REQUIRE_PUBLISHER)")
 	var iceServers listFlag
 	iceServers.setDefault(getenv("WISP_ICE_SERVERS"))
 	fs.Var(&iceServers, "ice-server", "stun:/turn:/turns: URI announced to clients in Link headers; repeatable or comma list (env WISP_ICE_SERVERS)")
@@ -137,6 +140,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return config{}, fmt.Errorf("-ice-restart: %q is not true or false", *iceRestart)
 	}
 	c.NoICERestart = !restart
+	if c.WHEPRequirePublisher, err = strconv.ParseBool(*requirePub); err != nil {
+		return config{}, fmt.Errorf("-whep-require-publisher: %q is not true or false", *requirePub)
+	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		return config{}, fmt.Errorf("-public-url: %q must start with http:// or https://", c.PublicURL)
 	}

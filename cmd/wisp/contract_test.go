@@ -180,6 +180,11 @@ func checkAnswer(t *testing.T, tc capturedOffer, offer, answer string) {
 		if !hasLine(answer, tc.simulcast) {
 			t.Errorf("answer lacks %q", tc.simulcast)
 		}
+		for _, ext := range []string{"urn:ietf:params:rtp-hdrext:sdes:mid", "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"} {
+			if !strings.Contains(answer, " "+ext+"\r\n") {
+				t.Errorf("simulcast answer does not negotiate %s", ext)
+			}
+		}
 		for _, rid := range []string{"0", "1", "2"} {
 			if !hasLine(answer, "a=rid:"+rid+" recv") {
 				t.Errorf("answer lacks a=rid:%s recv", rid)

@@ -134,3 +134,35 @@ func TestZeroCandidateOffer(t *testing.T) {
 		t.Fatalf("DELETE: %d", r.StatusCode)
 	}
 }
+
+// TestWHEPRequirePublisher: with -whep-require-publisher, a viewer of an idle stream gets 409 +
+// Retry-After and nothing is left behind (WHEP-04); once the publisher is live it gets 201.
+func TestWHEPRequirePublisher(t *testing.T) {
+	base := runtime.NumGoroutine()
+	srv := startServer(t, func(c *config) { c.WHEPRequirePublisher = true })
+	m := openMedia(t)
+	offer := readOffer(t, "chrome-recvonly.sdp")
+	r, body := postSDP(t, srv.whepURL("cam"), offer, nil)
+	if r.StatusCode != http.StatusConflict || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("idle stream: %d Retry-After %q: %s", r.StatusCode, r.Header.Get("Retry-After"), body)
+	}
+	if srv.registry.Len() != 0 || srv.whep.Len() != 0 {
+		t.Fatal("a refused viewer left a stream or session behind")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pub, err := client.Publish(ctx, srv.whipURL("cam"), client.PublishOptions{Video: m.video, Loop: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-pub.Connected()
+	if r, body := postSDP(t, srv.whepURL("cam"), offer, nil); r.StatusCode != 201 {
+		t.Fatalf("live stream: %d %s", r.StatusCode, body)
+	} else if d := do(t, http.MethodDelete, r.Header.Get("Location"), "", nil); d.StatusCode != 200 {
+		t.Fatalf("DELETE: %d", d.StatusCode)
+	}
+	_ = pub.Close()
+	http.DefaultClient.CloseIdleConnections()
+	waitFor(t, 5*time.Second, "sessions gone", func() bool { return srv.whip.Len()+srv.whep.Len() == 0 })
+	checkGoroutines(t, base)
+}

@@ -63,7 +63,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	})
 	s.whep = whep.NewHandler(s.ctx, whep.Config{
 		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), Known: cfg.WatchKeys.known,
-		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL,
+		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL, RequirePublisher: cfg.WHEPRequirePublisher,
 	})
 	s.echo = s.routes()
 	s.http = &http.Server{
