@@ -1,10 +1,13 @@
 // Package whep is wisp's egress side (WHEP).
 //
-//   - handler.go: Handler, the echo routes: POST /whep/{stream} creates a Viewer, DELETE on its
-//     session URL ends it.
+//   - handler.go: Handler, the echo routes: POST /whep/{stream} creates a Viewer, PATCH on its
+//     session URL trickles candidates or restarts ICE (wish.ServePatch), DELETE ends it.
 //   - viewer.go: Viewer, one WHEP PeerConnection bound to a stream.Stream's Tracks: it drains RTCP
 //     on every sender (PLI/FIR become the Stream's coalesced keyframe requests) and subscribes its
 //     data channels to the Stream's relay. One goroutine (run) owns its lifetime.
+//   - ice.go: the Viewer as a wish.ICESession (ETag, trickle, ICE restart through stream.ICE).
+//   - events.go: the server-sent events extension (active, inactive, layers, viewercount) on
+//     capability URLs under the session URL, destroyed with the session.
 //   - config.go: Config, everything the package is given by main.
 //
 // A viewer may arrive before the publisher: it is accepted, and media starts when the publisher

@@ -3,6 +3,7 @@ package whep
 import (
 	"context"
 	"net/http"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,27 +20,38 @@ type Handler struct {
 	cfg      Config
 	ctx      context.Context // the server's: sessions outlive their POST
 	sessions wish.Sessions[*Viewer]
+	// stopEvents is closed by StopEvents: event streams end so a graceful shutdown need not wait.
+	stopEvents chan struct{}
+	stopOnce   sync.Once
 }
 
 // NewHandler returns a Handler whose sessions live until ctx ends or they are closed.
 func NewHandler(ctx context.Context, cfg Config) *Handler {
-	return &Handler{cfg: cfg.withDefaults(), ctx: ctx}
+	return &Handler{cfg: cfg.withDefaults(), ctx: ctx, stopEvents: make(chan struct{})}
 }
+
+// StopEvents ends every server-sent event stream; main calls it when HTTP shutdown begins.
+func (h *Handler) StopEvents() { h.stopOnce.Do(func() { close(h.stopEvents) }) }
 
 // Register adds the WHEP routes to e.
 func (h *Handler) Register(e *echo.Echo) {
 	e.POST("/whep/:stream", h.post)
+	e.PATCH("/whep/:stream/:id", h.patch)
 	e.DELETE("/whep/:stream/:id", h.delete)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/whep/:stream", discover)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/whep/:stream/:id", noContent)
 	for path, allow := range map[string]string{
-		"/whep/:stream":     "POST, OPTIONS, GET, HEAD",
-		"/whep/:stream/:id": "DELETE, OPTIONS, GET, HEAD",
+		"/whep/:stream":     wish.AllowEndpoint,
+		"/whep/:stream/:id": wish.AllowSession,
 	} {
-		e.OPTIONS(path, options)
-		e.Match([]string{http.MethodPut, http.MethodPatch, http.MethodConnect, http.MethodTrace}, path, notAllowed(allow))
+		e.OPTIONS(path, h.options(allow))
+		e.Match([]string{http.MethodPut, http.MethodConnect, http.MethodTrace}, path, notAllowed(allow))
 	}
-	e.POST("/whep/:stream/:id", notAllowed("DELETE, OPTIONS, GET, HEAD"))
+	e.PATCH("/whep/:stream", notAllowed(wish.AllowEndpoint))
+	e.POST("/whep/:stream/:id/events", h.subscribe)
+	e.GET("/whep/:stream/:id/events/:eid", h.events)
+	e.DELETE("/whep/:stream/:id/events/:eid", h.unsubscribe)
+	e.POST("/whep/:stream/:id", notAllowed(wish.AllowSession))
 }
 
 func (h *Handler) post(c echo.Context) error {
@@ -57,14 +69,30 @@ func (h *Handler) post(c echo.Context) error {
 		return respond(c, err)
 	}
 	w := c.Response()
-	w.Header().Set("Location", wish.BaseURL(r, h.cfg.BaseURL)+"/whep/"+name+"/"+v.ID())
+	loc := wish.BaseURL(r, h.cfg.BaseURL) + "/whep/" + name + "/" + v.ID()
+	w.Header().Set("Location", loc)
+	w.Header().Add("Link", eventsLink(loc)) // WHEPX-01
 	w.Header().Set("ETag", v.ETag())
+	w.Header().Set("Accept-Patch", wish.ContentTypeTrickle) // LEGACY-02
+	h.cfg.ICEServers.AddLinks(w.Header())                   // COMMON-15
 	w.Header().Set("Content-Type", wish.ContentTypeSDP)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = w.Write([]byte(answer))
 	return nil
 }
 
+// patch trickles candidates or restarts ICE (RFC 9725 §4.3). Holding the unguessable session URL
+// authorises it, like DELETE (COMMON-17).
+func (h *Handler) patch(c echo.Context) error {
+	v, ok := h.sessions.Get(c.Param("stream"), c.Param("id"))
+	if !ok {
+		return respond(c, wish.NotFound())
+	}
+	wish.ServePatch(c.Response(), c.Request(), v, h.cfg.Patch)
+	return nil
+}
+
+// delete ends the session; holding the session URL authorises it (COMMON-17).
 func (h *Handler) delete(c echo.Context) error {
 	v, ok := h.sessions.Get(c.Param("stream"), c.Param("id"))
 	if !ok {
@@ -79,6 +107,12 @@ func (h *Handler) watch(reqCtx context.Context, name string, offer stream.Offer)
 	st, err := h.cfg.Registry.Acquire(name)
 	if err != nil {
 		return nil, "", err
+	}
+	if h.cfg.RequirePublisher && !st.Info().Live {
+		h.cfg.Registry.Release(st)
+		e := wish.Errorf(http.StatusConflict, "Conflict", "stream %s is not live", name)
+		e.Header.Set("Retry-After", "5")
+		return nil, "", e
 	}
 	ctx, cancel := context.WithTimeout(reqCtx, h.cfg.NegotiateTimeout)
 	defer cancel()
@@ -104,17 +138,7 @@ func (h *Handler) Len() int { return h.sessions.Len() }
 func (h *Handler) Close() { h.sessions.CloseAll() }
 
 func (h *Handler) authorize(r *http.Request, name string) error {
-	if h.cfg.Key == nil {
-		return nil
-	}
-	key, ok := h.cfg.Key(name)
-	if !ok {
-		return nil
-	}
-	if got := wish.BearerToken(r); got == "" || !wish.TokenEqual(got, key) {
-		return wish.Unauthorized("a valid watch key is required")
-	}
-	return nil
+	return wish.Keys{Key: h.cfg.Key, Known: h.cfg.Known}.Authorize(r, name)
 }
 
 // readOffer reads and checks a WHEP offer: application/sdp, within the cap, valid SDP, and media
@@ -153,10 +177,18 @@ func discover(c echo.Context) error {
 
 func noContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
 
-// options answers a non-preflight OPTIONS (preflights are answered by the CORS layer).
-func options(c echo.Context) error {
-	c.Response().Header().Set("Accept-Post", wish.ContentTypeSDP)
-	return c.NoContent(http.StatusNoContent)
+// options answers a non-preflight OPTIONS (preflights are answered by the CORS layer): 200 with
+// Accept-Post (COMMON-13), Accept-Patch, the methods, and to an authorised caller on the endpoint
+// the ice-server Links (COMMON-14).
+func (h *Handler) options(allow string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		wish.OptionsHeaders(hd, allow)
+		if allow == wish.AllowEndpoint && h.authorize(c.Request(), c.Param("stream")) == nil {
+			h.cfg.ICEServers.AddLinks(hd)
+		}
+		return c.NoContent(http.StatusOK)
+	}
 }
 
 func notAllowed(allow string) echo.HandlerFunc {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,9 +22,9 @@ import (
 type Viewer struct {
 	// set at construction
 	id     string
-	etag   string
 	stream *stream.Stream
 	pc     *webrtc.PeerConnection
+	ice    *stream.ICE // trickle and ICE restart (ice.go)
 	log    *slog.Logger
 	cfg    Config
 	ctx    context.Context
@@ -38,15 +39,14 @@ type Viewer struct {
 	// guarded by mu
 	mu      sync.Mutex
 	closing bool
+	etag    string                  // of the current ICE session; replaced by an ICE restart
+	events  map[string]*eventStream // server-sent event streams (events.go), destroyed with the session
 	subs    []*datarelay.Subscription
 	wg      sync.WaitGroup // RTCP readers; Add only under mu while not closing
 }
 
 // ID is the session id, the last segment of the session URL.
 func (v *Viewer) ID() string { return v.id }
-
-// ETag is the session's entity tag.
-func (v *Viewer) ETag() string { return v.etag }
 
 // StreamName is the name of the stream watched.
 func (v *Viewer) StreamName() string { return v.stream.Name() }
@@ -75,7 +75,7 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 	}
 	id := wish.NewID()
 	v := &Viewer{
-		id: id, etag: wish.NewETag(), stream: st, pc: pc, cfg: cfg, onEnd: onEnd,
+		id: id, etag: wish.NewETag(), stream: st, pc: pc, ice: stream.NewICE(pc), cfg: cfg, onEnd: onEnd,
 		log:       cfg.Logger.With("stream", st.Name(), "session", id, "side", "whep"),
 		done:      make(chan struct{}),
 		connected: make(chan struct{}), failed: make(chan struct{}),
@@ -140,7 +140,12 @@ func (v *Viewer) run() {
 	v.closing = true
 	subs := v.subs
 	v.subs = nil
+	events := v.events
+	v.events = nil
 	v.mu.Unlock()
+	for _, es := range events {
+		close(es.deleted) // WHEPX-04: event streams end with the session
+	}
 	v.cancel()
 	for _, s := range subs {
 		s.Close()
@@ -213,4 +218,57 @@ func (v *Viewer) onDataChannel(dc *webrtc.DataChannel) {
 		v.subs = append(v.subs, v.stream.Relay().Subscribe(dc.Label(), dc))
 		v.log.Info("data channel", "label", dc.Label())
 	})
+}
+
+// addEvents records an event stream; false once the session is ending.
+func (v *Viewer) addEvents(es *eventStream) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closing {
+		return false
+	}
+	if v.events == nil {
+		v.events = make(map[string]*eventStream)
+	}
+	v.events[es.id] = es
+	return true
+}
+
+// eventStream returns a live event stream of the session.
+func (v *Viewer) eventStream(id string) (*eventStream, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	es, ok := v.events[id]
+	return es, ok
+}
+
+// removeEvents deletes an event stream, ending its GET; false if there is none.
+func (v *Viewer) removeEvents(id string) bool {
+	v.mu.Lock()
+	es, ok := v.events[id]
+	delete(v.events, id)
+	v.mu.Unlock()
+	if ok {
+		close(es.deleted)
+	}
+	return ok
+}
+
+// videoMLine is the index of the video m-line in the session's offer, -1 if it has none: the key
+// of the "layers" event (WHEPX-05).
+func (v *Viewer) videoMLine() int {
+	d := v.pc.RemoteDescription()
+	if d == nil {
+		return -1
+	}
+	i := 0
+	for _, line := range strings.Split(d.SDP, "\n") {
+		if strings.HasPrefix(line, "m=") {
+			if strings.HasPrefix(line, "m=video ") {
+				return i
+			}
+			i++
+		}
+	}
+	return -1
 }

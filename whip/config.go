@@ -18,6 +18,14 @@ type Config struct {
 	// Key returns the publish key of a stream and whether one is configured. nil, or false for a
 	// stream, means publishing to it is open.
 	Key func(stream string) (string, bool)
+	// Known reports whether a token is a key of some stream, so that a key for another stream is
+	// 403 rather than 401 (COMMON-16). nil: never.
+	Known func(token string) bool
+	// ICEServers are announced in Link headers on the 201 and on an authorised non-preflight
+	// OPTIONS (COMMON-14, COMMON-15).
+	ICEServers wish.ICEServers
+	// Patch is the trickle / ICE-restart policy on session URLs (COMMON-20 to COMMON-27).
+	Patch wish.PatchPolicy
 	// BaseURL, if set, is the public scheme://host used in Location headers.
 	BaseURL string
 	// NegotiateTimeout bounds a POST's offer/answer exchange, gathering included (default 5 s,
@@ -48,6 +56,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBody <= 0 {
 		c.MaxBody = wish.DefaultMaxBody
+	}
+	if c.Patch.MaxBody <= 0 {
+		c.Patch.MaxBody = c.MaxBody
 	}
 	return c
 }

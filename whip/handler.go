@@ -29,13 +29,18 @@ func NewHandler(ctx context.Context, cfg Config) *Handler {
 // Register adds the WHIP routes to e.
 func (h *Handler) Register(e *echo.Echo) {
 	e.POST("/whip/:stream", h.post)
+	e.PATCH("/whip/:stream/:id", h.patch)
 	e.DELETE("/whip/:stream/:id", h.delete)
-	for _, path := range []string{"/whip/:stream", "/whip/:stream/:id"} {
+	for path, allow := range map[string]string{
+		"/whip/:stream":     wish.AllowEndpoint,
+		"/whip/:stream/:id": wish.AllowSession,
+	} {
 		e.Match([]string{http.MethodGet, http.MethodHead}, path, noContent)
-		e.OPTIONS(path, options)
-		e.Match([]string{http.MethodPut, http.MethodPatch, http.MethodConnect, http.MethodTrace}, path, notAllowed(path))
+		e.OPTIONS(path, h.options(allow))
+		e.Match([]string{http.MethodPut, http.MethodConnect, http.MethodTrace}, path, notAllowed(allow))
 	}
-	e.POST("/whip/:stream/:id", notAllowed("/whip/:stream/:id"))
+	e.PATCH("/whip/:stream", notAllowed(wish.AllowEndpoint))
+	e.POST("/whip/:stream/:id", notAllowed(wish.AllowSession))
 }
 
 func (h *Handler) post(c echo.Context) error {
@@ -55,12 +60,26 @@ func (h *Handler) post(c echo.Context) error {
 	w := c.Response()
 	w.Header().Set("Location", wish.BaseURL(r, h.cfg.BaseURL)+"/whip/"+name+"/"+p.ID())
 	w.Header().Set("ETag", p.ETag())
+	w.Header().Set("Accept-Patch", wish.ContentTypeTrickle) // LEGACY-02
+	h.cfg.ICEServers.AddLinks(w.Header())                   // COMMON-15
 	w.Header().Set("Content-Type", wish.ContentTypeSDP)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = w.Write([]byte(answer))
 	return nil
 }
 
+// patch trickles candidates or restarts ICE (RFC 9725 §4.3). Holding the unguessable session URL
+// authorises it, like DELETE (COMMON-17).
+func (h *Handler) patch(c echo.Context) error {
+	p, ok := h.sessions.Get(c.Param("stream"), c.Param("id"))
+	if !ok {
+		return respond(c, wish.NotFound())
+	}
+	wish.ServePatch(c.Response(), c.Request(), p, h.cfg.Patch)
+	return nil
+}
+
+// delete ends the session; holding the session URL authorises it (COMMON-17).
 func (h *Handler) delete(c echo.Context) error {
 	p, ok := h.sessions.Get(c.Param("stream"), c.Param("id"))
 	if !ok {
@@ -100,17 +119,7 @@ func (h *Handler) Len() int { return h.sessions.Len() }
 func (h *Handler) Close() { h.sessions.CloseAll() }
 
 func (h *Handler) authorize(r *http.Request, name string) error {
-	if h.cfg.Key == nil {
-		return nil
-	}
-	key, ok := h.cfg.Key(name)
-	if !ok {
-		return nil // open stream: any Authorization header is ignored (COMMON-16)
-	}
-	if got := wish.BearerToken(r); got == "" || !wish.TokenEqual(got, key) {
-		return wish.Unauthorized("a valid publish key is required")
-	}
-	return nil
+	return wish.Keys{Key: h.cfg.Key, Known: h.cfg.Known}.Authorize(r, name)
 }
 
 // readOffer reads and checks a WHIP offer: application/sdp, within the cap, valid SDP, and media
@@ -143,16 +152,20 @@ func respond(c echo.Context, err error) error {
 
 func noContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
 
-// options answers a non-preflight OPTIONS (preflights are answered by the CORS layer).
-func options(c echo.Context) error {
-	c.Response().Header().Set("Accept-Post", wish.ContentTypeSDP)
-	return c.NoContent(http.StatusNoContent)
+// options answers a non-preflight OPTIONS (preflights are answered by the CORS layer): 200 with
+// Accept-Post (COMMON-13), Accept-Patch, the methods, and to an authorised caller on the endpoint
+// the ice-server Links (COMMON-14).
+func (h *Handler) options(allow string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		wish.OptionsHeaders(hd, allow)
+		if allow == wish.AllowEndpoint && h.authorize(c.Request(), c.Param("stream")) == nil {
+			h.cfg.ICEServers.AddLinks(hd)
+		}
+		return c.NoContent(http.StatusOK)
+	}
 }
 
-func notAllowed(path string) echo.HandlerFunc {
-	allow := "POST, OPTIONS, GET, HEAD"
-	if path != "/whip/:stream" {
-		allow = "DELETE, OPTIONS, GET, HEAD"
-	}
+func notAllowed(allow string) echo.HandlerFunc {
 	return func(c echo.Context) error { return respond(c, wish.MethodNotAllowed(c.Request().Method, allow)) }
 }

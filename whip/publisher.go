@@ -24,9 +24,9 @@ import (
 type Publisher struct {
 	// set at construction
 	id     string
-	etag   string
 	stream *stream.Stream
 	pc     *webrtc.PeerConnection
+	ice    *stream.ICE // trickle and ICE restart (ice.go)
 	log    *slog.Logger
 	cfg    Config
 	ctx    context.Context
@@ -39,16 +39,14 @@ type Publisher struct {
 	videoSSRC          atomic.Uint32 // SSRC of the forwarded video track, for PLIs
 	videoClaimed       atomic.Bool   // the first video track (of a simulcast set) is forwarded
 	onEnd              func(*Publisher)
-	mu                 sync.Mutex // guards closing and wg.Add
+	mu                 sync.Mutex // guards closing, wg.Add and etag
 	closing            bool
+	etag               string         // of the current ICE session; replaced by an ICE restart
 	wg                 sync.WaitGroup // read loops and the keyframe loop
 }
 
 // ID is the session id, the last segment of the session URL.
 func (p *Publisher) ID() string { return p.id }
-
-// ETag is the session's entity tag.
-func (p *Publisher) ETag() string { return p.etag }
 
 // StreamName is the name of the stream the session publishes to.
 func (p *Publisher) StreamName() string { return p.stream.Name() }
@@ -80,7 +78,7 @@ func publish(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offe
 	}
 	id := wish.NewID()
 	p := &Publisher{
-		id: id, etag: wish.NewETag(), stream: st, pc: pc, cfg: cfg,
+		id: id, etag: wish.NewETag(), stream: st, pc: pc, ice: stream.NewICE(pc), cfg: cfg,
 		log:       cfg.Logger.With("stream", st.Name(), "session", id, "side", "whip"),
 		done:      make(chan struct{}),
 		connected: make(chan struct{}), failed: make(chan struct{}),

@@ -1,5 +1,13 @@
-// Package wish holds the HTTP side shared by WHIP (RFC 9725) and WHEP: content types, problem
-// details (RFC 9457), session ids and entity tags, bearer tokens and CORS. It is plain net/http:
-// it imports neither echo nor pion. The name is that of the IETF working group (WebRTC Ingest
+// Package wish holds the HTTP side shared by WHIP (RFC 9725) and WHEP. It is plain net/http: it
+// imports neither echo nor pion. The name is that of the IETF working group (WebRTC Ingest
 // Signaling over HTTPS) that writes both protocols.
+//
+//   - media.go: content types, ReadBody (415, 413, 400), Error, 405 + Allow, OPTIONS headers.
+//   - problem.go, status.go: RFC 9457 problem details; Problem maps errors to statuses once.
+//   - auth.go: bearer tokens, Keys (401 + WWW-Authenticate, 403).
+//   - cors.go: CORS, which answers preflights and leaves other OPTIONS to the handlers.
+//   - fragment.go: ParseFragment, the lenient trickle-ice-sdpfrag parser.
+//   - patch.go: ServePatch, trickle (204) and ICE restart (200) with If-Match (428, 412).
+//   - iceservers.go: ice-server Link headers, TURN credentials from a shared secret.
+//   - id.go, location.go, sessions.go: session ids and ETags, absolute Locations, the session table.
 package wish

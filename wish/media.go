@@ -90,3 +90,19 @@ func MethodNotAllowed(method, allow string) *Error {
 
 // NotFound is the 404 for an unknown or ended session (COMMON-19).
 func NotFound() *Error { return Errorf(http.StatusNotFound, "Not Found", "no such session") }
+
+// Allow lists of the two kinds of resource (COMMON-10).
+const (
+	AllowEndpoint = "POST, OPTIONS, GET, HEAD"
+	AllowSession  = "PATCH, DELETE, OPTIONS, GET, HEAD"
+)
+
+// OptionsHeaders sets the headers of a non-preflight OPTIONS answer: Allow, Accept-Post
+// (COMMON-13), Accept-Patch on session URLs, and Access-Control-Allow-Methods (Eyevinn's
+// whip-web-client enables trickle only if it lists PATCH; COMMON-14 INTEROP).
+func OptionsHeaders(h http.Header, allow string) {
+	h.Set("Allow", allow)
+	h.Set("Accept-Post", ContentTypeSDP)
+	h.Set("Accept-Patch", ContentTypeTrickle)
+	h.Set("Access-Control-Allow-Methods", corsMethods)
+}

@@ -23,6 +23,10 @@ func Problem(err error) *Error {
 		return Errorf(http.StatusUnprocessableEntity, "Unprocessable Content", "%v", err)
 	case errors.Is(err, stream.ErrPublisherLive):
 		return Errorf(http.StatusConflict, "Conflict", "%v", err)
+	case errors.Is(err, stream.ErrBusy):
+		e := Errorf(http.StatusConflict, "Conflict", "%v", err)
+		e.Header.Set("Retry-After", "1")
+		return e
 	case errors.Is(err, stream.ErrClosed):
 		e := Errorf(http.StatusServiceUnavailable, "Service Unavailable", "shutting down")
 		e.Header.Set("Retry-After", "5")

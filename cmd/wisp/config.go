@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,6 +29,12 @@ type config struct {
 	PublishKeys keyMap     // stream → key; "*" applies to every stream without its own
 	WatchKeys   keyMap
 	CORSOrigins []string // allowed origins ("*" = any)
+	ICEServers  []string // stun:/turn:/turns: URIs announced in Link headers
+	TURNSecret  string   // TURN REST shared secret: expiring credentials in the Links
+	// LenientIfMatch accepts a PATCH without If-Match (else 428); NoICERestart refuses restarts (422).
+	LenientIfMatch, NoICERestart bool
+	// WHEPRequirePublisher answers viewers of an idle stream 409 + Retry-After (else they wait).
+	WHEPRequirePublisher bool
 }
 
 // keyMap maps a stream name (or "*") to its bearer key.
@@ -40,6 +47,18 @@ func (k keyMap) lookup(name string) (string, bool) {
 	}
 	key, ok := k["*"]
 	return key, ok
+}
+
+// known reports whether token is the key of some stream (constant time per key), so a key for
+// another stream gets 403 rather than 401.
+func (k keyMap) known(token string) bool {
+	found := false
+	for _, key := range k {
+		if subtle.ConstantTimeCompare([]byte(token), []byte(key)) == 1 {
+			found = true
+		}
+	}
+	return found
 }
 
 // parseConfig reads args (without the program name) and the environment through getenv.
@@ -60,6 +79,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	logLevel := fs.String("log-level", env("WISP_LOG_LEVEL", "info"), "debug, info, warn or error (env WISP_LOG_LEVEL)")
 	keysFile := fs.String("keys-file", env("WISP_KEYS_FILE", ""), "file of 'publish|watch STREAM KEY' lines (env WISP_KEYS_FILE)")
 	cors := fs.String("cors-origins", env("WISP_CORS_ORIGINS", "*"), "comma list of allowed CORS origins, * for any (env WISP_CORS_ORIGINS)")
+	turnSecret := fs.String("turn-secret", env("WISP_TURN_SECRET", ""), "TURN shared secret: Link headers carry credentials valid for 1 h (env WISP_TURN_SECRET)")
+	lenient := fs.String("lenient-if-match", env("WISP_LENIENT_IF_MATCH", "false"), "accept PATCH without If-Match instead of 428 (env WISP_LENIENT_IF_MATCH)")
+	iceRestart := fs.String("ice-restart", env("WISP_ICE_RESTART", "true"), "accept ICE restarts by PATCH; false answers 422 (env WISP_ICE_RESTART)")
+	requirePub := fs.String("whep-require-publisher", env("WISP_WHEP_REQUIRE_PUBLISHER", "false"), "answer viewers of an idle stream 409 + Retry-After instead of letting them wait (env WISP_WHEP_REQUIRE_PUBLISHER)")
+	var iceServers listFlag
+	iceServers.setDefault(getenv("WISP_ICE_SERVERS"))
+	fs.Var(&iceServers, "ice-server", "stun:/turn:/turns: URI announced to clients in Link headers; repeatable or comma list (env WISP_ICE_SERVERS)")
 	var publicIPs listFlag
 	publishKeys, watchKeys := listFlag{secret: true}, listFlag{secret: true}
 	publicIPs.setDefault(getenv("WISP_PUBLIC_IP"))
@@ -99,6 +125,24 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 	}
 	c.PublicIPs = publicIPs.values
+	for _, u := range iceServers.values {
+		scheme, _, _ := strings.Cut(strings.ToLower(u), ":")
+		if (scheme != "stun" && scheme != "turn" && scheme != "turns" && scheme != "stuns") || strings.ContainsAny(u, "<>\" ,;") {
+			return config{}, fmt.Errorf("-ice-server: %q is not a stun:, stuns:, turn: or turns: URI", u)
+		}
+	}
+	c.ICEServers, c.TURNSecret = iceServers.values, *turnSecret
+	if c.LenientIfMatch, err = strconv.ParseBool(*lenient); err != nil {
+		return config{}, fmt.Errorf("-lenient-if-match: %q is not true or false", *lenient)
+	}
+	restart, err := strconv.ParseBool(*iceRestart)
+	if err != nil {
+		return config{}, fmt.Errorf("-ice-restart: %q is not true or false", *iceRestart)
+	}
+	c.NoICERestart = !restart
+	if c.WHEPRequirePublisher, err = strconv.ParseBool(*requirePub); err != nil {
+		return config{}, fmt.Errorf("-whep-require-publisher: %q is not true or false", *requirePub)
+	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		return config{}, fmt.Errorf("-public-url: %q must start with http:// or https://", c.PublicURL)
 	}

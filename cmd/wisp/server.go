@@ -55,11 +55,15 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		Relay:  datarelay.Config{Logger: log.With("side", "relay")},
 		Logger: log,
 	})
+	iceServers := wish.ICEServers{URLs: cfg.ICEServers, Secret: cfg.TURNSecret}
+	patch := wish.PatchPolicy{LenientIfMatch: cfg.LenientIfMatch, NoRestart: cfg.NoICERestart}
 	s.whip = whip.NewHandler(s.ctx, whip.Config{
-		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.PublishKeys), BaseURL: cfg.PublicURL,
+		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.PublishKeys), Known: cfg.PublishKeys.known,
+		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL,
 	})
 	s.whep = whep.NewHandler(s.ctx, whep.Config{
-		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), BaseURL: cfg.PublicURL,
+		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), Known: cfg.WatchKeys.known,
+		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL, RequirePublisher: cfg.WHEPRequirePublisher,
 	})
 	s.echo = s.routes()
 	s.http = &http.Server{
@@ -71,6 +75,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	s.http.RegisterOnShutdown(s.whep.StopEvents) // event streams must not hold up a graceful shutdown
 	return s, nil
 }
 
