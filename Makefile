@@ -2,7 +2,7 @@
 # installing what the browser and GStreamer interop tests need (idempotently) first.
 GO ?= go
 
-.PHONY: run build test unit interop bench vet fmt-check docker-binary
+.PHONY: run build test deps unit interop bench vet fmt-check
 
 run:
 	$(GO) run ./cmd/wisp
@@ -11,9 +11,13 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/wisp ./cmd/wisp
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o bin/wisp-load ./cmd/wisp-load 2>/dev/null || true
 
-# The whole suite: static checks, Go tests under the race detector, then the interop tests with
-# real third-party clients (GStreamer, Chromium, whip-whep) when the interop folder is present.
-test: fmt-check vet unit interop
+# The whole suite: Debian packages the browser/GStreamer tests need (installed only when missing),
+# static checks, Go tests under the race detector (one drives headless Chromium), then the interop
+# tests with real third-party clients (GStreamer, Chromium, whip-whep).
+test: deps fmt-check vet unit interop
+
+deps:
+	interop/deps.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -26,7 +30,7 @@ unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 interop:
-	@if [ -x interop/run.sh ]; then interop/run.sh; else echo "interop: no interop/run.sh yet"; fi
+	interop/run.sh
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
