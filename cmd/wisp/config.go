@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -27,7 +28,8 @@ type config struct {
 	LogLevel    slog.Level // debug, info, warn, error
 	PublishKeys keyMap     // stream → key; "*" applies to every stream without its own
 	WatchKeys   keyMap
-	CORSOrigins []string // allowed origins ("*" = any)
+	CORSOrigins []string     // allowed origins ("*" = any)
+	Limits      limitsConfig // overload guards (limits.go); zero values switch a guard off
 }
 
 // keyMap maps a stream name (or "*") to its bearer key.
@@ -60,6 +62,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	logLevel := fs.String("log-level", env("WISP_LOG_LEVEL", "info"), "debug, info, warn or error (env WISP_LOG_LEVEL)")
 	keysFile := fs.String("keys-file", env("WISP_KEYS_FILE", ""), "file of 'publish|watch STREAM KEY' lines (env WISP_KEYS_FILE)")
 	cors := fs.String("cors-origins", env("WISP_CORS_ORIGINS", "*"), "comma list of allowed CORS origins, * for any (env WISP_CORS_ORIGINS)")
+	rate := fs.String("rate-limit", env("WISP_RATE_LIMIT", "5"), "POST/PATCH/DELETE per second per client IP, 0 = off; over it 429 (env WISP_RATE_LIMIT)")
+	burst := fs.String("rate-burst", env("WISP_RATE_BURST", "20"), "requests a client IP may make at once (env WISP_RATE_BURST)")
+	maxNeg := fs.String("max-negotiating", env("WISP_MAX_NEGOTIATING", "32"), "POSTs negotiating at once, 0 = no cap; over it 503 (env WISP_MAX_NEGOTIATING)")
+	maxSess := fs.String("max-sessions", env("WISP_MAX_SESSIONS", "2000"), "live WHIP+WHEP sessions, 0 = no cap; over it 503 (env WISP_MAX_SESSIONS)")
 	var publicIPs listFlag
 	publishKeys, watchKeys := listFlag{secret: true}, listFlag{secret: true}
 	publicIPs.setDefault(getenv("WISP_PUBLIC_IP"))
@@ -80,6 +86,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var err error
 	if c.UDPPort, err = strconv.Atoi(*udpPort); err != nil || c.UDPPort < 1 || c.UDPPort > 65535 {
 		return config{}, fmt.Errorf("-udp-port: %q is not a port number 1-65535", *udpPort)
+	}
+	if c.Limits, err = parseLimits(*rate, *burst, *maxNeg, *maxSess); err != nil {
+		return config{}, err
 	}
 	if c.ICETCP, err = strconv.ParseBool(*iceTCP); err != nil {
 		return config{}, fmt.Errorf("-ice-tcp: %q is not true or false", *iceTCP)
@@ -114,6 +123,24 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 	}
 	return c, nil
+}
+
+// parseLimits reads the overload guard settings: a rate ≥ 0 and counts ≥ 0.
+func parseLimits(rate, burst, maxNeg, maxSess string) (limitsConfig, error) {
+	var l limitsConfig
+	var err error
+	if l.Rate, err = strconv.ParseFloat(rate, 64); err != nil || l.Rate < 0 || math.IsNaN(l.Rate) || math.IsInf(l.Rate, 0) {
+		return l, fmt.Errorf("-rate-limit: %q is not a rate ≥ 0", rate)
+	}
+	for _, f := range []struct {
+		name, v string
+		dst     *int
+	}{{"-rate-burst", burst, &l.Burst}, {"-max-negotiating", maxNeg, &l.MaxNegotiating}, {"-max-sessions", maxSess, &l.MaxSessions}} {
+		if *f.dst, err = strconv.Atoi(f.v); err != nil || *f.dst < 0 {
+			return l, fmt.Errorf("%s: %q is not a count ≥ 0", f.name, f.v)
+		}
+	}
+	return l, nil
 }
 
 func (k keyMap) add(flagName string, pairs []string) error {

@@ -31,6 +31,7 @@ type server struct {
 	registry *stream.Registry
 	whip     *whip.Handler
 	whep     *whep.Handler
+	limits   *limits
 	echo     *echo.Echo
 	http     *http.Server
 	udp      ice.UDPMux
@@ -61,6 +62,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	s.whep = whep.NewHandler(s.ctx, whep.Config{
 		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), BaseURL: cfg.PublicURL,
 	})
+	s.limits = newLimits(cfg.Limits, func() int { return s.whip.Len() + s.whep.Len() })
 	s.echo = s.routes()
 	s.http = &http.Server{
 		Handler:           s.echo,
