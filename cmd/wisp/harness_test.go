@@ -83,7 +83,7 @@ func openMedia(t *testing.T) media {
 }
 
 // waitFor polls cond every 10 ms until it holds or d passes: a bounded wait on a condition.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -96,7 +96,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // checkGoroutines fails the test if the goroutine count does not come back to base (plus a
 // small allowance for runtime and net/http idle goroutines) within 10 s.
-func checkGoroutines(t *testing.T, base int) {
+func checkGoroutines(t testing.TB, base int) {
 	t.Helper()
 	const slack = 3
 	deadline := time.Now().Add(10 * time.Second)
