@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wisp-media/wisp/stream"
 )
@@ -30,6 +31,8 @@ type config struct {
 	WatchKeys   keyMap
 	CORSOrigins []string     // allowed origins ("*" = any)
 	Limits      limitsConfig // overload guards (limits.go); zero values switch a guard off
+	// ConnectTimeout reaps a session whose connection does not come up (COMMON-19); 0 = 15 s.
+	ConnectTimeout time.Duration
 }
 
 // keyMap maps a stream name (or "*") to its bearer key.
@@ -66,6 +69,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	burst := fs.String("rate-burst", env("WISP_RATE_BURST", "20"), "requests a client IP may make at once (env WISP_RATE_BURST)")
 	maxNeg := fs.String("max-negotiating", env("WISP_MAX_NEGOTIATING", "32"), "POSTs negotiating at once, 0 = no cap; over it 503 (env WISP_MAX_NEGOTIATING)")
 	maxSess := fs.String("max-sessions", env("WISP_MAX_SESSIONS", "2000"), "live WHIP+WHEP sessions, 0 = no cap; over it 503 (env WISP_MAX_SESSIONS)")
+	connectTimeout := fs.String("connect-timeout", env("WISP_CONNECT_TIMEOUT", "15s"), "end a session whose connection is not up within this time (env WISP_CONNECT_TIMEOUT)")
 	var publicIPs listFlag
 	publishKeys, watchKeys := listFlag{secret: true}, listFlag{secret: true}
 	publicIPs.setDefault(getenv("WISP_PUBLIC_IP"))
@@ -89,6 +93,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.Limits, err = parseLimits(*rate, *burst, *maxNeg, *maxSess); err != nil {
 		return config{}, err
+	}
+	if c.ConnectTimeout, err = time.ParseDuration(*connectTimeout); err != nil || c.ConnectTimeout <= 0 {
+		return config{}, fmt.Errorf("-connect-timeout: %q is not a positive duration", *connectTimeout)
 	}
 	if c.ICETCP, err = strconv.ParseBool(*iceTCP); err != nil {
 		return config{}, fmt.Errorf("-ice-tcp: %q is not true or false", *iceTCP)

@@ -21,7 +21,7 @@ type testServer struct {
 }
 
 // startServer runs a server until the test ends; cfg tweaks the test defaults.
-func startServer(t *testing.T, tweak func(*config)) *testServer {
+func startServer(t testing.TB, tweak func(*config)) *testServer {
 	t.Helper()
 	cfg := config{HTTP: "127.0.0.1:0", ICEHost: "127.0.0.1", LogLevel: slog.LevelWarn,
 		PublishKeys: keyMap{}, WatchKeys: keyMap{}, CORSOrigins: []string{"*"}}
@@ -65,7 +65,7 @@ type media struct {
 	frames       map[[32]byte]bool
 }
 
-func openMedia(t *testing.T) media {
+func openMedia(t testing.TB) media {
 	t.Helper()
 	v, err := client.OpenH264("../../testdata/media/h264.h264", 30)
 	if err != nil {

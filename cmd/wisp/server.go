@@ -58,9 +58,11 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	})
 	s.whip = whip.NewHandler(s.ctx, whip.Config{
 		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.PublishKeys), BaseURL: cfg.PublicURL,
+		ConnectTimeout: cfg.ConnectTimeout,
 	})
 	s.whep = whep.NewHandler(s.ctx, whep.Config{
 		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), BaseURL: cfg.PublicURL,
+		ConnectTimeout: cfg.ConnectTimeout,
 	})
 	s.limits = newLimits(cfg.Limits, func() int { return s.whip.Len() + s.whep.Len() })
 	s.echo = s.routes()
