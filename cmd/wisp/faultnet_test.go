@@ -30,6 +30,7 @@ type faultNet struct {
 	rnd *rand.Rand // guarded by mu
 
 	lost, passed atomic.Int64
+	alerts       atomic.Int64 // DTLS alert records received (content type 21, RFC 6347 §4.1)
 }
 
 func newFaultNet(t testing.TB, seed uint64, loss float64, delay time.Duration) *faultNet {
@@ -118,6 +119,9 @@ func (c *faultConn) readLoop() {
 		}
 		if c.n.drop() {
 			continue
+		}
+		if k > 0 && buf[0] == 21 {
+			c.n.alerts.Add(1)
 		}
 		select {
 		case c.in <- datagram{append([]byte(nil), buf[:k]...), from, time.Now().Add(c.n.delay)}:

@@ -41,15 +41,19 @@ func TestSIGTERMClosesSessions(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "-http", "127.0.0.1:0", "-ice-host", "127.0.0.1", "-ice-tcp=false",
-		"-udp-port", strconv.Itoa(freeUDPPort(t)), "-rate-limit", "0")
+		"-udp-port", strconv.Itoa(freeUDPPort(t)), "-rate-limit", "0", "-log-level", "debug")
 	cmd.Env = append(os.Environ(), "WISP_PUBLISH_KEYS=", "WISP_WATCH_KEYS=")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if testing.Verbose() {
-		cmd.Stderr = os.Stderr
-	}
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	defer func() {
+		if t.Failed() {
+			t.Logf("wisp's log:\n%s", logs.String())
+		}
+	}()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +87,16 @@ func TestSIGTERMClosesSessions(t *testing.T) {
 	m := openMedia(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pub, err := client.Publish(ctx, url+"/whip/cam", client.PublishOptions{Video: m.video, Loop: true})
+	// Fault-free faultNets count the DTLS alert records each peer receives. (With the client's
+	// default sockets the peers missed the close about one run in five under load; see
+	// docs/reliability.md, "open issues".)
+	pubNet, viewNet := newFaultNet(t, 1, 0, 0), newFaultNet(t, 2, 0, 0)
+	pub, err := client.Publish(ctx, url+"/whip/cam", client.PublishOptions{Video: m.video, Loop: true, API: pubNet.api(t)})
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}
 	defer pub.Close()
-	v, err := client.View(ctx, url+"/whep/cam", client.ViewOptions{Video: true})
+	v, err := client.View(ctx, url+"/whep/cam", client.ViewOptions{Video: true, API: viewNet.api(t)})
 	if err != nil {
 		t.Fatalf("view: %v", err)
 	}
@@ -115,10 +123,16 @@ func TestSIGTERMClosesSessions(t *testing.T) {
 		select {
 		case <-s.Ended():
 		case <-time.After(3 * time.Second): // under the clients' 5 s ICE disconnected timeout
-			t.Fatalf("%s: no close seen 3 s after wisp exited (state %s)", name, s.State())
+			buf := make([]byte, 1<<20)
+			os.WriteFile("/tmp/sigstack.txt", buf[:runtime.Stack(buf, true)], 0o644)
+			t.Fatalf("%s: no close seen 3 s after wisp exited (state %s); DTLS alerts received: publisher %d, viewer %d", name, s.State(), pubNet.alerts.Load(), viewNet.alerts.Load())
 		}
 		if st := s.State(); st != webrtc.PeerConnectionStateClosed {
 			t.Errorf("%s: state %s, want closed (DTLS close_notify)", name, st)
 		}
+	}
+	// The close came on the wire: each peer received a DTLS alert record (the close_notify).
+	if pubNet.alerts.Load() == 0 || viewNet.alerts.Load() == 0 {
+		t.Errorf("DTLS alerts received: publisher %d, viewer %d; want ≥ 1 each", pubNet.alerts.Load(), viewNet.alerts.Load())
 	}
 }
