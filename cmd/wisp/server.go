@@ -147,9 +147,13 @@ func (s *server) serve(l net.Listener) error {
 func (s *server) shutdown(ctx context.Context) error {
 	s.registry.Close()
 	err := s.http.Shutdown(ctx)
-	s.cancel()
+	// One session at a time, before the server context is cancelled: pion/ice's UDP mux aborts
+	// every in-flight write on the shared socket (a write deadline of now) when one session's
+	// write context is cancelled, so sessions closing together could lose each other's DTLS
+	// close_notify and leave their peers to time out (TestSIGTERMClosesSessions).
 	s.whip.Close()
 	s.whep.Close()
+	s.cancel()
 	s.closeMedia()
 	return err
 }

@@ -87,9 +87,8 @@ func TestSIGTERMClosesSessions(t *testing.T) {
 	m := openMedia(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	// Fault-free faultNets count the DTLS alert records each peer receives. (With the client's
-	// default sockets the peers missed the close about one run in five under load; see
-	// docs/reliability.md, "open issues".)
+	// Fault-free faultNets count the DTLS alert records each peer receives. (Before shutdown
+	// closed sessions one at a time, a peer missed its close_notify about one run in five.)
 	pubNet, viewNet := newFaultNet(t, 1, 0, 0), newFaultNet(t, 2, 0, 0)
 	pub, err := client.Publish(ctx, url+"/whip/cam", client.PublishOptions{Video: m.video, Loop: true, API: pubNet.api(t)})
 	if err != nil {
