@@ -2,7 +2,7 @@
 # installing what the browser and GStreamer interop tests need (idempotently) first.
 GO ?= go
 
-.PHONY: run build test unit interop bench vet fmt-check docker-binary
+.PHONY: run build test unit netdeps interop bench vet fmt-check docker-binary
 
 run:
 	$(GO) run ./cmd/wisp
@@ -22,7 +22,11 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-unit:
+# ip and tc (iproute2) build the bandwidth-capped link of TestBandwidthCappedViewer.
+netdeps:
+	@command -v ip >/dev/null && command -v tc >/dev/null || { apt-get update -qq && apt-get install -y -qq iproute2; }
+
+unit: netdeps
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 interop:
