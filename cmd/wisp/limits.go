@@ -89,13 +89,16 @@ type overload struct {
 
 // enter counts a POST as negotiating unless a cap is reached.
 func (l *limits) enter() *overload {
+	live := 0
+	if l.cfg.MaxSessions > 0 {
+		live = l.sessions() // before taking mu: one lock at a time
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.cfg.MaxNegotiating > 0 && l.negotiating >= l.cfg.MaxNegotiating {
 		return &overload{"too many sessions negotiating; retry shortly", time.Second}
 	}
-	// sessions() takes the handlers' table locks only: bookkeeping, no I/O.
-	if l.cfg.MaxSessions > 0 && l.negotiating+l.sessions() >= l.cfg.MaxSessions {
+	if l.cfg.MaxSessions > 0 && l.negotiating+live >= l.cfg.MaxSessions {
 		return &overload{"session limit reached; retry later", 5 * time.Second}
 	}
 	l.negotiating++
