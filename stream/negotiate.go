@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -18,6 +19,10 @@ import (
 // (ffmpeg) and "passive" to active ones.
 func Answer(ctx context.Context, pc *webrtc.PeerConnection) (string, error) {
 	answer, err := pc.CreateAnswer(nil)
+	if errors.Is(err, webrtc.ErrIncorrectSDPSemantics) {
+		// A Plan B offer (several SSRCs in one m-line without msid) is the client's: 422, not 500.
+		return "", fmt.Errorf("%w: %w", ErrUnsupportedOffer, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("create answer: %w", err)
 	}

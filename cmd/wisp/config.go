@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wisp-media/wisp/stream"
 )
@@ -35,6 +37,9 @@ type config struct {
 	LenientIfMatch, NoICERestart bool
 	// WHEPRequirePublisher answers viewers of an idle stream 409 + Retry-After (else they wait).
 	WHEPRequirePublisher bool
+	Limits               limitsConfig // overload guards (limits.go); zero values switch a guard off
+	// ConnectTimeout reaps a session whose connection does not come up (COMMON-19); 0 = 15 s.
+	ConnectTimeout time.Duration
 }
 
 // keyMap maps a stream name (or "*") to its bearer key.
@@ -80,12 +85,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	keysFile := fs.String("keys-file", env("WISP_KEYS_FILE", ""), "file of 'publish|watch STREAM KEY' lines (env WISP_KEYS_FILE)")
 	cors := fs.String("cors-origins", env("WISP_CORS_ORIGINS", "*"), "comma list of allowed CORS origins, * for any (env WISP_CORS_ORIGINS)")
 	turnSecret := fs.String("turn-secret", env("WISP_TURN_SECRET", ""), "TURN shared secret: Link headers carry credentials valid for 1 h (env WISP_TURN_SECRET)")
-	lenient := fs.String("lenient-if-match", env("WISP_LENIENT_IF_MATCH", "false"), "accept PATCH without If-Match instead of 428 (env WISP_LENIENT_IF_MATCH)")
+	lenient := fs.String("lenient-if-match", env("WISP_LENIENT_IF_MATCH", "true"), "accept a trickle PATCH without If-Match (Medooze's WHEP client sends none); false answers 428 (env WISP_LENIENT_IF_MATCH)")
 	iceRestart := fs.String("ice-restart", env("WISP_ICE_RESTART", "true"), "accept ICE restarts by PATCH; false answers 422 (env WISP_ICE_RESTART)")
 	requirePub := fs.String("whep-require-publisher", env("WISP_WHEP_REQUIRE_PUBLISHER", "false"), "answer viewers of an idle stream 409 + Retry-After instead of letting them wait (env WISP_WHEP_REQUIRE_PUBLISHER)")
 	var iceServers listFlag
 	iceServers.setDefault(getenv("WISP_ICE_SERVERS"))
 	fs.Var(&iceServers, "ice-server", "stun:/turn:/turns: URI announced to clients in Link headers; repeatable or comma list (env WISP_ICE_SERVERS)")
+	rate := fs.String("rate-limit", env("WISP_RATE_LIMIT", "5"), "POST/PATCH/DELETE per second per client IP, 0 = off; over it 429 (env WISP_RATE_LIMIT)")
+	burst := fs.String("rate-burst", env("WISP_RATE_BURST", "20"), "requests a client IP may make at once (env WISP_RATE_BURST)")
+	maxNeg := fs.String("max-negotiating", env("WISP_MAX_NEGOTIATING", "32"), "POSTs negotiating at once, 0 = no cap; over it 503 (env WISP_MAX_NEGOTIATING)")
+	maxSess := fs.String("max-sessions", env("WISP_MAX_SESSIONS", "2000"), "live WHIP+WHEP sessions, 0 = no cap; over it 503 (env WISP_MAX_SESSIONS)")
+	connectTimeout := fs.String("connect-timeout", env("WISP_CONNECT_TIMEOUT", "15s"), "end a session whose connection is not up within this time (env WISP_CONNECT_TIMEOUT)")
 	var publicIPs listFlag
 	publishKeys, watchKeys := listFlag{secret: true}, listFlag{secret: true}
 	publicIPs.setDefault(getenv("WISP_PUBLIC_IP"))
@@ -106,6 +116,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var err error
 	if c.UDPPort, err = strconv.Atoi(*udpPort); err != nil || c.UDPPort < 1 || c.UDPPort > 65535 {
 		return config{}, fmt.Errorf("-udp-port: %q is not a port number 1-65535", *udpPort)
+	}
+	if c.Limits, err = parseLimits(*rate, *burst, *maxNeg, *maxSess); err != nil {
+		return config{}, err
+	}
+	if c.ConnectTimeout, err = time.ParseDuration(*connectTimeout); err != nil || c.ConnectTimeout <= 0 {
+		return config{}, fmt.Errorf("-connect-timeout: %q is not a positive duration", *connectTimeout)
 	}
 	if c.ICETCP, err = strconv.ParseBool(*iceTCP); err != nil {
 		return config{}, fmt.Errorf("-ice-tcp: %q is not true or false", *iceTCP)
@@ -158,6 +174,24 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 	}
 	return c, nil
+}
+
+// parseLimits reads the overload guard settings: a rate ≥ 0 and counts ≥ 0.
+func parseLimits(rate, burst, maxNeg, maxSess string) (limitsConfig, error) {
+	var l limitsConfig
+	var err error
+	if l.Rate, err = strconv.ParseFloat(rate, 64); err != nil || l.Rate < 0 || math.IsNaN(l.Rate) || math.IsInf(l.Rate, 0) {
+		return l, fmt.Errorf("-rate-limit: %q is not a rate ≥ 0", rate)
+	}
+	for _, f := range []struct {
+		name, v string
+		dst     *int
+	}{{"-rate-burst", burst, &l.Burst}, {"-max-negotiating", maxNeg, &l.MaxNegotiating}, {"-max-sessions", maxSess, &l.MaxSessions}} {
+		if *f.dst, err = strconv.Atoi(f.v); err != nil || *f.dst < 0 {
+			return l, fmt.Errorf("%s: %q is not a count ≥ 0", f.name, f.v)
+		}
+	}
+	return l, nil
 }
 
 func (k keyMap) add(flagName string, pairs []string) error {

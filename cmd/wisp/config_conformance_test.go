@@ -13,15 +13,15 @@ func TestConfigConformanceSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.ICEServers) != 0 || c.TURNSecret != "" || c.LenientIfMatch || c.NoICERestart || c.WHEPRequirePublisher {
+	if len(c.ICEServers) != 0 || c.TURNSecret != "" || !c.LenientIfMatch || c.NoICERestart || c.WHEPRequirePublisher {
 		t.Fatalf("defaults: %+v", c)
 	}
 	c, err = parseConfig([]string{"-ice-server", "stun:stun.test:3478", "-ice-server", "turn:turn.test:3478?transport=udp",
-		"-lenient-if-match", "true", "-ice-restart", "false"}, env(map[string]string{"WISP_TURN_SECRET": "s", "WISP_WHEP_REQUIRE_PUBLISHER": "true"}), io.Discard)
+		"-lenient-if-match", "false", "-ice-restart", "false"}, env(map[string]string{"WISP_TURN_SECRET": "s", "WISP_WHEP_REQUIRE_PUBLISHER": "true"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.ICEServers) != 2 || c.TURNSecret != "s" || !c.LenientIfMatch || !c.NoICERestart || !c.WHEPRequirePublisher {
+	if len(c.ICEServers) != 2 || c.TURNSecret != "s" || c.LenientIfMatch || !c.NoICERestart || !c.WHEPRequirePublisher {
 		t.Fatalf("parsed: %+v", c)
 	}
 	c, err = parseConfig(nil, env(map[string]string{"WISP_ICE_SERVERS": "stun:a:1,turns:b:5349"}), io.Discard)

@@ -21,7 +21,7 @@ type testServer struct {
 }
 
 // startServer runs a server until the test ends; cfg tweaks the test defaults.
-func startServer(t *testing.T, tweak func(*config)) *testServer {
+func startServer(t testing.TB, tweak func(*config)) *testServer {
 	t.Helper()
 	cfg := config{HTTP: "127.0.0.1:0", ICEHost: "127.0.0.1", LogLevel: slog.LevelWarn,
 		PublishKeys: keyMap{}, WatchKeys: keyMap{}, CORSOrigins: []string{"*"}}
@@ -65,7 +65,7 @@ type media struct {
 	frames       map[[32]byte]bool
 }
 
-func openMedia(t *testing.T) media {
+func openMedia(t testing.TB) media {
 	t.Helper()
 	v, err := client.OpenH264("../../testdata/media/h264.h264", 30)
 	if err != nil {
@@ -83,7 +83,7 @@ func openMedia(t *testing.T) media {
 }
 
 // waitFor polls cond every 10 ms until it holds or d passes: a bounded wait on a condition.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -96,7 +96,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // checkGoroutines fails the test if the goroutine count does not come back to base (plus a
 // small allowance for runtime and net/http idle goroutines) within 10 s.
-func checkGoroutines(t *testing.T, base int) {
+func checkGoroutines(t testing.TB, base int) {
 	t.Helper()
 	const slack = 3
 	deadline := time.Now().Add(10 * time.Second)

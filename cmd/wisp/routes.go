@@ -16,6 +16,7 @@ func (s *server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover())
 	e.Use(s.headers)
+	e.Use(s.limits.middleware) // after CORS: preflights are never limited
 
 	s.whip.Register(e)
 	s.whep.Register(e)

@@ -31,6 +31,7 @@ type server struct {
 	registry *stream.Registry
 	whip     *whip.Handler
 	whep     *whep.Handler
+	limits   *limits
 	echo     *echo.Echo
 	http     *http.Server
 	udp      ice.UDPMux
@@ -60,11 +61,14 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	s.whip = whip.NewHandler(s.ctx, whip.Config{
 		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.PublishKeys), Known: cfg.PublishKeys.known,
 		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL,
+		ConnectTimeout: cfg.ConnectTimeout,
 	})
 	s.whep = whep.NewHandler(s.ctx, whep.Config{
 		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), Known: cfg.WatchKeys.known,
 		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL, RequirePublisher: cfg.WHEPRequirePublisher,
+		ConnectTimeout: cfg.ConnectTimeout,
 	})
+	s.limits = newLimits(cfg.Limits, func() int { return s.whip.Len() + s.whep.Len() })
 	s.echo = s.routes()
 	s.http = &http.Server{
 		Handler:           s.echo,
@@ -148,9 +152,13 @@ func (s *server) serve(l net.Listener) error {
 func (s *server) shutdown(ctx context.Context) error {
 	s.registry.Close()
 	err := s.http.Shutdown(ctx)
-	s.cancel()
+	// One session at a time, before the server context is cancelled: pion/ice's UDP mux aborts
+	// every in-flight write on the shared socket (a write deadline of now) when one session's
+	// write context is cancelled, so sessions closing together could lose each other's DTLS
+	// close_notify and leave their peers to time out (TestSIGTERMClosesSessions).
 	s.whip.Close()
 	s.whep.Close()
+	s.cancel()
 	s.closeMedia()
 	return err
 }
