@@ -96,8 +96,12 @@ func (h *Handler) patch(c echo.Context) error {
 func (h *Handler) delete(c echo.Context) error {
 	v, ok := h.sessions.Get(c.Param("stream"), c.Param("id"))
 	if !ok {
+		if h.sessions.Forget(c.Param("stream"), c.Param("id")) {
+			return c.NoContent(http.StatusOK) // it ended on its own just before: see wish.Sessions
+		}
 		return respond(c, wish.NotFound())
 	}
+	h.sessions.Take(v)
 	_ = v.Close() // If-Match is ignored on DELETE (COMMON-18)
 	return c.NoContent(http.StatusOK)
 }

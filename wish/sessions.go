@@ -1,6 +1,15 @@
 package wish
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
+
+// Tombstones: how long, and how many, sessions that ended on their own are remembered.
+const (
+	tombstoneTTL = time.Minute
+	maxTombstone = 4096
+)
 
 // Session is what a session table needs of a WHIP or WHEP session.
 type Session interface {
@@ -13,10 +22,20 @@ type Session interface {
 	Close() error
 }
 
-// Sessions is a concurrent table of live sessions by id.
+// Sessions is a concurrent table of live sessions by id. It also remembers, for a minute, the
+// sessions that ended without a DELETE (ICE failure, the peer's DTLS close, a replacing
+// publisher), so that the client's own DELETE arriving just after still gets 200: OBS and
+// Medooze's stop() close the PeerConnection before they DELETE, and OBS warns on anything but
+// 200. The tombstone is consumed by that DELETE, so a second DELETE is 404 (COMMON-18, COMMON-19).
 type Sessions[S Session] struct {
-	mu sync.Mutex
-	m  map[string]S
+	mu    sync.Mutex
+	m     map[string]S
+	ended map[string]tombstone
+}
+
+type tombstone struct {
+	stream string
+	at     time.Time
 }
 
 // Add records s.
@@ -29,13 +48,48 @@ func (t *Sessions[S]) Add(s S) {
 	t.m[s.ID()] = s
 }
 
-// Remove forgets s if it is still recorded under its id.
+// Remove forgets s if it is still recorded under its id (it ended on its own), leaving a
+// tombstone for Forget.
 func (t *Sessions[S]) Remove(s S) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	cur, ok := t.m[s.ID()]
+	if !ok || cur != s {
+		return
+	}
+	delete(t.m, s.ID())
+	now := time.Now()
+	if t.ended == nil {
+		t.ended = make(map[string]tombstone)
+	}
+	for id, ts := range t.ended {
+		if now.Sub(ts.at) > tombstoneTTL || len(t.ended) >= maxTombstone {
+			delete(t.ended, id)
+		}
+	}
+	t.ended[s.ID()] = tombstone{stream: s.StreamName(), at: now}
+}
+
+// Take removes s from the table without a tombstone: the caller (a DELETE) ends it.
+func (t *Sessions[S]) Take(s S) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if cur, ok := t.m[s.ID()]; ok && cur == s {
 		delete(t.m, s.ID())
 	}
+}
+
+// Forget reports whether the named session ended on its own within the last minute, and
+// consumes that record.
+func (t *Sessions[S]) Forget(stream, id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ts, ok := t.ended[id]
+	if !ok || ts.stream != stream || time.Since(ts.at) > tombstoneTTL {
+		return false
+	}
+	delete(t.ended, id)
+	return true
 }
 
 // Get returns the session with that id if it belongs to the named stream.
