@@ -27,7 +27,9 @@ func TestFanOutThreeViewers(t *testing.T) {
 		t.Fatalf("publish: %v", err)
 	}
 	var viewers []*client.Viewer
+	var joined []time.Time
 	for i := 0; i < 3; i++ {
+		joined = append(joined, time.Now())
 		v, err := client.View(ctx, srv.whepURL("cam"), client.ViewOptions{Video: true, Audio: true, DataChannel: "data"})
 		if err != nil {
 			t.Fatalf("view %d: %v", i, err)
@@ -38,6 +40,8 @@ func TestFanOutThreeViewers(t *testing.T) {
 		if k := recvFrames(t, v, m, 60, 20*time.Second); k == 0 {
 			t.Errorf("viewer %d: 60 frames without a keyframe", i)
 		}
+		// Measured, not asserted (speed is measured by the load tool): POST → first keyframe.
+		t.Logf("viewer %d: POST → first keyframe %v", i, v.Stats().Video.FirstKeyframe.Sub(joined[i]).Round(time.Millisecond))
 	}
 
 	// Data: wait until the three viewer channels are subscribed, then send.
