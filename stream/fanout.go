@@ -2,6 +2,7 @@ package stream
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtp"
 )
@@ -17,6 +18,12 @@ const (
 	// catchUpBurst is how many cached packets a joining viewer gets per live packet until it has
 	// caught up with live: it replays the GOP at about catchUpBurst× real time.
 	catchUpBurst = 4
+	// keyframeBurst is how many packets of the cached keyframe a joining viewer gets per live
+	// packet: the picture comes fast, and a burst stays well inside a receive buffer (Linux's
+	// default 208 KiB holds about 90 datagrams).
+	keyframeBurst = 24
+	// catchUpDelay is how long after Bind a joining viewer's replay starts (see catchUpFrom).
+	catchUpDelay = 30 * time.Millisecond
 )
 
 // worker writes a Track's packets to its share of the bindings, on its own goroutine, so the
@@ -97,14 +104,21 @@ func (w *worker) fanOut(e uint64) {
 	}
 }
 
-// catchUp sends a joining binding up to catchUpBurst cached packets, from its cursor towards e.
-// Once the cursor passes e the binding is live.
+// catchUp sends a joining binding its cached packets from its cursor towards e: the whole
+// keyframe keyframeBurst packets per live packet, then catchUpBurst packets per live packet. Once the cursor passes e the
+// binding is live.
 func (w *worker) catchUp(b *binding, e uint64) {
+	if time.Now().UnixNano() < b.start {
+		return
+	}
 	buf := w.cbuf[:]
-	for i := 0; i < catchUpBurst && b.cursor <= e; i++ {
+	for i := 0; b.cursor <= e; i++ {
 		c := b.cursor
-		b.cursor++
 		n, ts, marker, codec, ok := w.t.ring.read(c, buf)
+		if i >= keyframeBurst || (i >= catchUpBurst && !(ok && ts == b.keyTS)) {
+			break
+		}
+		b.cursor++
 		if !ok {
 			continue // never received, or overwritten: the viewer's NACK or PLI recovers
 		}

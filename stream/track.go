@@ -119,7 +119,7 @@ func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 		// picture at once even from a publisher that ignores keyframe requests.
 		if keyE, keyTS, _, headTS, ok := t.ring.join(); ok {
 			b.live, fast = false, true
-			b.catchUpFrom(keyE, keyTS, headTS)
+			b.catchUpFrom(keyE, keyTS, headTS, time.Now())
 		}
 	}
 
