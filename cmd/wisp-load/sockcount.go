@@ -36,6 +36,9 @@ func (n *countNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPC
 		return nil, err
 	}
 	fast, _ := c.(*net.UDPConn)
+	if fast != nil {
+		_ = fast.SetReadBuffer(1 << 20) // room for a fast-start burst while this core is busy
+	}
 	return &countConn{UDPConn: c, fast: fast, n: n}, nil
 }
 

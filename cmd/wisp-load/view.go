@@ -158,7 +158,7 @@ func (w *viewer) run(ctx context.Context, f viewFlags) {
 		return
 	}
 	w.net = n
-	api, err := loadAPI(n)
+	api, err := loadAPI(n, f.count)
 	if err != nil {
 		w.err = err
 		return
@@ -220,14 +220,22 @@ func (w *viewer) close() {
 	}
 }
 
-// loadAPI is a loopback-friendly pion API on the counting socket layer.
-func loadAPI(n *countNet) (*webrtc.API, error) {
+// loadAPI is a loopback-friendly pion API on the counting socket layer. A counting viewer
+// (count) runs no NACK generator: once packets are swallowed at the socket, pion would NACK every
+// packet it no longer sees, and the server would retransmit them forever. Its loss is the raw loss.
+func loadAPI(n *countNet, count bool) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("register codecs: %w", err)
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	var err error
+	if count {
+		err = webrtc.ConfigureRTCPReports(ir)
+	} else {
+		err = webrtc.RegisterDefaultInterceptors(m, ir)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("register interceptors: %w", err)
 	}
 	var se webrtc.SettingEngine
