@@ -37,12 +37,12 @@ func (c *bindContext) CodecParameters() []webrtc.RTPCodecParameters {
 	}}
 }
 func (c *bindContext) HeaderExtensions() []webrtc.RTPHeaderExtensionParameter { return nil }
-func (c *bindContext) SSRC() webrtc.SSRC                                     { return c.ssrc }
-func (c *bindContext) SSRCRetransmission() webrtc.SSRC                       { return 0 }
-func (c *bindContext) SSRCForwardErrorCorrection() webrtc.SSRC               { return 0 }
-func (c *bindContext) WriteStream() webrtc.TrackLocalWriter                  { return c.writer }
-func (c *bindContext) ID() string                                            { return c.id }
-func (c *bindContext) RTCPReader() interceptor.RTCPReader                    { return nil }
+func (c *bindContext) SSRC() webrtc.SSRC                                      { return c.ssrc }
+func (c *bindContext) SSRCRetransmission() webrtc.SSRC                        { return 0 }
+func (c *bindContext) SSRCForwardErrorCorrection() webrtc.SSRC                { return 0 }
+func (c *bindContext) WriteStream() webrtc.TrackLocalWriter                   { return c.writer }
+func (c *bindContext) ID() string                                             { return c.id }
+func (c *bindContext) RTCPReader() interceptor.RTCPReader                     { return nil }
 
 var h264Codec = webrtc.RTPCodecParameters{
 	RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000},

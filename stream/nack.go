@@ -7,8 +7,14 @@ import (
 	"github.com/pion/rtp"
 )
 
-// nackBufs holds payload buffers for retransmissions, so answering a NACK allocates nothing.
-var nackBufs = sync.Pool{New: func() any { return new([maxPayload]byte) }}
+// resendBuf is the scratch space of one NACK answer.
+type resendBuf struct {
+	payload [maxPayload]byte
+	h       rtp.Header
+}
+
+// nackBufs holds resendBufs, so answering a NACK allocates nothing.
+var nackBufs = sync.Pool{New: func() any { return new(resendBuf) }}
 
 // HandleNACK retransmits, from the Track's shared ring, the packets a viewer reports lost
 // (RFC 4585 §6.2.1 generic NACK). ssrc is the viewer's media SSRC (the NACK's MediaSSRC). Packets
@@ -19,27 +25,33 @@ func (t *Track) HandleNACK(n *rtcp.TransportLayerNack) int {
 	if b == nil {
 		return 0
 	}
-	buf := nackBufs.Get().(*[maxPayload]byte)
-	defer nackBufs.Put(buf)
-	var h rtp.Header
+	rb := nackBufs.Get().(*resendBuf)
+	defer nackBufs.Put(rb)
+	buf, h := &rb.payload, &rb.h
 	sent := 0
-	for i := range n.Nacks {
-		n.Nacks[i].Range(func(seq uint16) bool {
-			size, ts, marker, codec, ok := t.ring.readSeq(seq, buf[:])
-			if !ok {
-				return true
+	resend := func(seq uint16) {
+		size, ts, marker, codec, ok := t.ring.readSeq(seq, buf[:])
+		if !ok {
+			return
+		}
+		pt, ok := b.pt[codec]
+		if !ok {
+			return
+		}
+		*h = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: seq,
+			Timestamp: b.timestamp(ts), SSRC: b.ssrc}
+		if _, err := b.writer.WriteRTP(h, buf[:size]); err == nil {
+			sent++
+		}
+	}
+	for _, pair := range n.Nacks {
+		// The packet id, then one bit per following packet (RFC 4585 §6.2.1).
+		resend(pair.PacketID)
+		for i := uint16(0); i < 16; i++ {
+			if pair.LostPackets&(1<<i) != 0 {
+				resend(pair.PacketID + i + 1)
 			}
-			pt, ok := b.pt[codec]
-			if !ok {
-				return true
-			}
-			h = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: seq,
-				Timestamp: b.timestamp(ts), SSRC: b.ssrc}
-			if _, err := b.writer.WriteRTP(&h, buf[:size]); err == nil {
-				sent++
-			}
-			return true
-		})
+		}
 	}
 	t.resent.Add(uint64(sent))
 	return sent
