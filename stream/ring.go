@@ -11,6 +11,9 @@ const ringSize = 4096
 // maxPayload bounds a cached payload: RTP over a 1500-byte path never carries more.
 const maxPayload = 1500
 
+// smallPayload is the smaller slot size class (see push).
+const smallPayload = 512
+
 // slot is one cached outgoing packet. Its payload buffer is reused when the slot is overwritten,
 // so caching allocates nothing once the ring has filled.
 type slot struct {
@@ -58,8 +61,14 @@ func (r *ring) push(seq uint16, ts uint32, marker bool, codec string, payload []
 	e := r.extend(seq)
 	s := &r.slots[e%ringSize]
 	s.eseq, s.ts, s.marker, s.codec = e, ts, marker, codec
-	if cap(s.payload) < maxPayload {
-		s.payload = make([]byte, 0, maxPayload)
+	if cap(s.payload) < len(payload) {
+		// Two size classes: audio packets (Opus is rarely above 512 bytes) keep an audio ring at
+		// 2 MiB, video packets get a full-size buffer so a slot is allocated only once.
+		size := maxPayload
+		if len(payload) <= smallPayload {
+			size = smallPayload
+		}
+		s.payload = make([]byte, 0, size)
 	}
 	s.payload = append(s.payload[:0], payload...)
 	if e <= r.head {
