@@ -6,6 +6,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -27,7 +28,7 @@ type APIConfig struct {
 }
 
 // NewAPI builds the pion API shared by all sessions: pion's default codecs (Opus, VP8, VP9, H.264
-// in several profiles, H.265, AV1), the default interceptors (NACK, RTCP reports, TWCC), one UDP
+// in several profiles, H.265, AV1), the interceptors of interceptors(), one UDP
 // (and optionally TCP) port for all media, and mDNS off (".local" candidates are discarded, as
 // RFC 9725 §4.3.2 allows).
 func NewAPI(cfg APIConfig) (*webrtc.API, error) {
@@ -38,9 +39,9 @@ func NewAPI(cfg APIConfig) (*webrtc.API, error) {
 	if err := media.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("new api: register codecs: %w", err)
 	}
-	registry := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(media, registry); err != nil {
-		return nil, fmt.Errorf("new api: register interceptors: %w", err)
+	registry, err := interceptors(media)
+	if err != nil {
+		return nil, fmt.Errorf("new api: %w", err)
 	}
 
 	var se webrtc.SettingEngine
@@ -70,4 +71,35 @@ func NewAPI(cfg APIConfig) (*webrtc.API, error) {
 		webrtc.WithInterceptorRegistry(registry),
 		webrtc.WithSettingEngine(se),
 	), nil
+}
+
+// interceptors registers what each PeerConnection runs on its packets:
+//   - the NACK generator, so packets a publisher's path loses are asked for again;
+//   - RTCP sender and receiver reports;
+//   - TWCC feedback for publishers (browsers adapt their bitrate to it) and the simulcast
+//     header extensions.
+//
+// Deliberately absent: pion's NACK responder, which keeps a private copy of every packet sent to
+// every viewer (about 1.5 MB per viewer); viewers' NACKs are answered from each Track's shared
+// ring instead (Track.HandleNACK). And the stats interceptor, which costs per-packet work on every
+// viewer for getStats, which wisp never calls.
+func interceptors(media *webrtc.MediaEngine) (*interceptor.Registry, error) {
+	registry := &interceptor.Registry{}
+	generator, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("nack generator: %w", err)
+	}
+	media.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	media.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	registry.Add(generator)
+	if err := webrtc.ConfigureRTCPReports(registry); err != nil {
+		return nil, fmt.Errorf("rtcp reports: %w", err)
+	}
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(media); err != nil {
+		return nil, fmt.Errorf("simulcast extensions: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(media, registry); err != nil {
+		return nil, fmt.Errorf("twcc: %w", err)
+	}
+	return registry, nil
 }

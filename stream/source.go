@@ -21,7 +21,6 @@ type Source struct {
 	started bool
 	seqOff  uint16
 	tsOff   uint32
-	hdr     rtp.Header // reused per packet: no allocation on the hot path
 }
 
 // NewSource makes codec's feed the Track's current Source.
@@ -31,6 +30,7 @@ func (t *Track) NewSource(codec webrtc.RTPCodecParameters) *Source {
 		s.clock = 90000
 	}
 	t.current.Store(s)
+	t.ring.forgetKeyframe() // the new publisher's frames do not follow the old keyframe
 	return s
 }
 
@@ -43,7 +43,8 @@ func (s *Source) Current() bool { return s.track.current.Load() == s }
 // Detach makes the Track sourceless if s is still its current Source (the publisher left).
 func (s *Source) Detach() { s.track.current.CompareAndSwap(s, nil) }
 
-// WriteRTP forwards one publisher packet to every viewer bound to the Track. The first packet of a
+// WriteRTP caches one publisher packet in the Track's ring and hands it to the fan-out workers,
+// which write it to every viewer bound to the Track; it never waits on a viewer. The first packet of a
 // Source continues the Track's sequence and timestamp lines from the last packet written (by this
 // or an earlier publisher), advancing the timestamp by the wall-clock time elapsed since. p is not
 // modified or retained.
@@ -59,27 +60,25 @@ func (s *Source) WriteRTP(p *rtp.Packet) error {
 	if !s.started {
 		s.start(p, now)
 	}
-	h := &s.hdr
-	*h = p.Header
-	h.SequenceNumber = p.SequenceNumber + s.seqOff
-	h.Timestamp = p.Timestamp + s.tsOff
-	// Header extension ids are negotiated per PeerConnection: the publisher's ids mean nothing to
-	// a viewer, so they are stripped (the viewer's own interceptors add theirs, e.g. TWCC).
-	h.Extension, h.Extensions, h.ExtensionProfile = false, nil, 0
-	// Padding was removed by the parser (Payload excludes it); do not announce it.
-	h.Padding, h.PaddingSize = false, 0
-
-	for _, b := range *t.bindings.Load() {
-		pt, ok := b.pt[s.key]
-		if !ok {
-			continue // this viewer did not negotiate the publisher's codec
+	seq, ts := p.SequenceNumber+s.seqOff, p.Timestamp+s.tsOff
+	// Header extensions and padding are not cached: extension ids are negotiated per
+	// PeerConnection (the publisher's mean nothing to a viewer; the viewer's own interceptors add
+	// theirs) and the parser already removed the padding from Payload.
+	key := t.kind == webrtc.RTPCodecTypeVideo && isKeyframePacket(s.key, p.Payload)
+	e := t.ring.push(seq, ts, p.Marker, s.key, p.Payload, key)
+	for _, w := range t.workers {
+		if w.count.Load() == 0 {
+			continue
 		}
-		h.PayloadType, h.SSRC = pt, b.ssrc
-		// A failed write concerns one viewer only (closing, congested); it never stops the others.
-		_, _ = b.writer.WriteRTP(h, p.Payload)
+		select {
+		case w.events <- e:
+		default:
+			// The worker is a queue behind: its viewers miss this packet (and NACK it).
+			t.dropped.Add(uint64(w.count.Load()))
+		}
 	}
 	t.written.Add(1)
-	t.last.Store(uint64(h.SequenceNumber)<<32 | uint64(h.Timestamp))
+	t.last.Store(uint64(seq)<<32 | uint64(ts))
 	t.lastAt.Store(now.UnixNano())
 	return nil
 }

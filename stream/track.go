@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,8 +11,9 @@ import (
 )
 
 // Track is one media kind of a Stream, bound by pion to every viewer that receives it. It
-// implements webrtc.TrackLocal. Packets enter through a Source (one per publisher track) and are
-// written to every binding with that binding's SSRC and payload type.
+// implements webrtc.TrackLocal. Packets enter through a Source (one per publisher track), are
+// cached once in the Track's ring and written to every binding by fan-out workers, with that
+// binding's SSRC and payload type.
 //
 // A Track outlives publishers: the outgoing sequence-number and timestamp lines continue across
 // Sources, so a viewer sees one unbroken RTP stream through publisher restarts.
@@ -20,31 +22,30 @@ type Track struct {
 	id, streamID string
 	kind         webrtc.RTPCodecType
 	onBind       func() // called after a viewer binds (keyframe request); never blocks
+	workers      []*worker
+	ring         ring           // shared packet cache: NACKs of every viewer, fast start
+	wg           sync.WaitGroup // worker goroutines
 
-	// guarded by mu; bindings is copy-on-write so the packet path reads it without a lock
-	mu       sync.Mutex
-	bindings atomic.Pointer[[]*binding]
+	// guarded by mu (with each worker's binding list)
+	mu    sync.Mutex
+	bound int
 
 	// the current Source and the last packet written, read and written by Sources without a lock
 	current atomic.Pointer[Source]
 	last    atomic.Uint64 // seq<<32 | timestamp of the last packet written
 	lastAt  atomic.Int64  // unix nanoseconds of the last packet written; 0 before the first
 	written atomic.Uint64 // packets written to bindings, all bindings counted once
+	dropped atomic.Uint64 // packets not delivered to a binding because its worker fell behind
+	resent  atomic.Uint64 // packets retransmitted in answer to NACKs
 }
 
-// binding is one viewer's end of a Track: its SSRC, its writer and the payload type it negotiated
-// for each codec. Immutable after Bind.
-type binding struct {
-	id     string
-	ssrc   uint32
-	writer webrtc.TrackLocalWriter
-	pt     map[string]uint8 // codec key → negotiated payload type
-}
-
-// newTrack makes a Track of the given kind whose msid stream id is streamID.
+// newTrack makes a Track of the given kind whose msid stream id is streamID, with one fan-out
+// worker per core.
 func newTrack(kind webrtc.RTPCodecType, streamID string, onBind func()) *Track {
 	t := &Track{id: kind.String(), streamID: streamID, kind: kind, onBind: onBind}
-	t.bindings.Store(&[]*binding{})
+	for range runtime.GOMAXPROCS(0) {
+		t.workers = append(t.workers, newWorker(t))
+	}
 	return t
 }
 
@@ -61,14 +62,26 @@ func (t *Track) StreamID() string { return t.streamID }
 func (t *Track) Kind() webrtc.RTPCodecType { return t.kind }
 
 // Bindings returns how many viewers this Track is bound to.
-func (t *Track) Bindings() int { return len(*t.bindings.Load()) }
+func (t *Track) Bindings() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.bound
+}
+
+// Dropped returns how many packet deliveries were skipped because a fan-out worker fell more
+// than its queue behind the publisher (counted once per binding).
+func (t *Track) Dropped() uint64 { return t.dropped.Load() }
+
+// Resent returns how many packets were retransmitted in answer to viewers' NACKs.
+func (t *Track) Resent() uint64 { return t.resent.Load() }
 
 // Written returns how many packets have been written to viewers (counted once per packet, not
 // once per viewer).
 func (t *Track) Written() uint64 { return t.written.Load() }
 
 // Bind is called by pion when a viewer's sender starts, i.e. once its connection is up. It records
-// the negotiated payload types and returns the codec matching the current publisher if the viewer
+// the negotiated payload types, starts a video viewer from the newest cached keyframe (or asks
+// the publisher for one when none is cached) and returns the codec matching the current publisher if the viewer
 // has it, else the first negotiated one.
 func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	codecs := ctx.CodecParameters()
@@ -99,15 +112,34 @@ func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 		}
 	}
 
+	b.live = true
+	fast := false
+	if t.kind == webrtc.RTPCodecTypeVideo {
+		// Fast start: replay the GOP from the newest cached keyframe, so the viewer decodes a
+		// picture at once even from a publisher that ignores keyframe requests.
+		if keyE, keyTS, _, headTS, ok := t.ring.join(); ok {
+			b.live, fast = false, true
+			b.catchUpFrom(keyE, keyTS, headTS, time.Now())
+		}
+	}
+
 	t.mu.Lock()
-	old := *t.bindings.Load()
+	w := t.workers[0]
+	if t.bound >= spreadAt {
+		for _, x := range t.workers[1:] {
+			if x.count.Load() < w.count.Load() {
+				w = x
+			}
+		}
+	}
+	old := *w.bindings.Load()
 	next := make([]*binding, 0, len(old)+1)
 	next = append(next, old...)
-	next = append(next, b)
-	t.bindings.Store(&next)
+	w.setBindings(append(next, b))
+	t.bound++
 	t.mu.Unlock()
 
-	if t.onBind != nil {
+	if t.onBind != nil && !fast {
 		t.onBind()
 	}
 	return *chosen, nil
@@ -116,15 +148,20 @@ func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 // Unbind removes the viewer's binding; pion calls it when the sender stops.
 func (t *Track) Unbind(ctx webrtc.TrackLocalContext) error {
 	t.mu.Lock()
-	old := *t.bindings.Load()
-	next := make([]*binding, 0, len(old))
-	for _, b := range old {
-		if b.id != ctx.ID() {
-			next = append(next, b)
+	defer t.mu.Unlock()
+	for _, w := range t.workers {
+		old := *w.bindings.Load()
+		for i, b := range old {
+			if b.id != ctx.ID() {
+				continue
+			}
+			next := make([]*binding, 0, len(old)-1)
+			next = append(next, old[:i]...)
+			w.setBindings(append(next, old[i+1:]...))
+			t.bound--
+			return nil
 		}
 	}
-	t.bindings.Store(&next)
-	t.mu.Unlock()
 	return nil
 }
 

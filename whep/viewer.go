@@ -183,9 +183,11 @@ func (v *Viewer) onState(s webrtc.PeerConnectionState) {
 	}
 }
 
-// readRTCP drains a sender's RTCP, which the interceptors need (NACKs are answered there), and
-// turns PLI and FIR into keyframe requests (Chromium sends PLI, GStreamer FIR).
+// readRTCP drains a sender's RTCP, which the interceptors need (reports), answers NACKs from the
+// Track's shared packet cache and turns PLI and FIR into keyframe requests (Chromium sends PLI,
+// GStreamer FIR).
 func (v *Viewer) readRTCP(sender *webrtc.RTPSender) {
+	track, _ := sender.Track().(*stream.Track)
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := sender.Read(buf)
@@ -197,9 +199,13 @@ func (v *Viewer) readRTCP(sender *webrtc.RTPSender) {
 			continue
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				v.stream.RequestKeyframe()
+			case *rtcp.TransportLayerNack:
+				if track != nil {
+					track.HandleNACK(p)
+				}
 			}
 		}
 	}

@@ -90,6 +90,9 @@ func keyFunc(keys keyMap) func(string) (string, bool) {
 	return keys.lookup
 }
 
+// udpBuffer is the socket buffer size asked for the shared media port.
+const udpBuffer = 4 << 20
+
 // openMedia opens the one UDP port (and the ICE-TCP port of the same number) for all sessions.
 func (s *server) openMedia() error {
 	port := s.cfg.UDPPort
@@ -99,10 +102,17 @@ func (s *server) openMedia() error {
 		if err != nil {
 			return fmt.Errorf("listen udp %s: %w", addr, err)
 		}
+		if u, ok := conn.(*net.UDPConn); ok {
+			// Every session shares this socket: a publisher's keyframe burst must not overflow it
+			// while the fan-out has the CPU (the kernel caps this at net.core.rmem_max).
+			_ = u.SetReadBuffer(udpBuffer)
+			_ = u.SetWriteBuffer(udpBuffer)
+		}
 		s.udp = webrtc.NewICEUDPMux(nil, conn)
 	} else {
 		mux, err := ice.NewMultiUDPMuxFromPort(port, ice.UDPMuxFromPortWithLoopback(),
-			ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4))
+			ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
+			ice.UDPMuxFromPortWithReadBufferSize(udpBuffer), ice.UDPMuxFromPortWithWriteBufferSize(udpBuffer))
 		if err != nil {
 			return fmt.Errorf("listen udp :%d: %w", port, err)
 		}

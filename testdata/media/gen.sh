@@ -26,3 +26,11 @@ ffmpeg $common -f lavfi -i testsrc2=size=320x240:rate=30 -t 4 \
 ffmpeg $common -f lavfi -i sine=frequency=440:sample_rate=48000 -t 4 \
 	-c:a libopus -ac 2 -ar 48000 -b:a 64k -frame_duration 20 -application audio -flags:a +bitexact \
 	$out -f ogg opus.ogg
+
+# H.264 720p30 at about 2.7 Mbit/s with a 2 s GOP (IDR at frames 0 and 60 only): the load and
+# fast-start clip (cmd/wisp-load, docs/benchmarks.md). Noise keeps the encoder at its bitrate.
+ffmpeg $common -f lavfi -i testsrc2=size=1280x720:rate=30 -t 4 -vf noise=alls=12:allf=t+u \
+	-c:v libx264 -profile:v baseline -level:v 3.1 -pix_fmt yuv420p -threads 1 -preset veryfast \
+	-g 60 -keyint_min 60 -sc_threshold 0 -bf 0 -b:v 2700k -maxrate 2700k -bufsize 2700k -flags:v +bitexact \
+	-x264-params repeat-headers=1:scenecut=0:slices=1:aud=0 \
+	$out -f h264 h264-720p.h264

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wisp-media/wisp/client"
+)
+
+// publishFlags are the flags of a publisher, shared by publish and view.
+type publishFlags struct {
+	whip, video, audio, data, token string
+	fps                             int
+	dataEvery                       time.Duration
+}
+
+func (f *publishFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.whip, "whip", "", "WHIP endpoint URL")
+	fs.StringVar(&f.video, "video", "", "video file: .h264 (Annex-B) or .ivf (VP8)")
+	fs.IntVar(&f.fps, "fps", 30, "frame rate of an .h264 file")
+	fs.StringVar(&f.audio, "audio", "", "audio file: .ogg (Opus)")
+	fs.StringVar(&f.data, "data", "", "data channel label; the publisher sends a timestamp on it every -data-every")
+	fs.DurationVar(&f.dataEvery, "data-every", 100*time.Millisecond, "interval of data-channel messages")
+	fs.StringVar(&f.token, "publish-token", "", "bearer token for WHIP")
+}
+
+// start publishes the files in a loop, ignoring keyframe requests as OBS and ffmpeg do.
+func (f *publishFlags) start(ctx context.Context) (*client.Publisher, error) {
+	opt := client.PublishOptions{Loop: true, DataChannel: f.data, Token: f.token}
+	var err error
+	switch {
+	case strings.HasSuffix(f.video, ".h264"):
+		opt.Video, err = client.OpenH264(f.video, f.fps)
+	case strings.HasSuffix(f.video, ".ivf"):
+		opt.Video, err = client.OpenVP8(f.video)
+	case f.video != "":
+		err = fmt.Errorf("video %s: want .h264 or .ivf", f.video)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.audio != "" {
+		if opt.Audio, err = client.OpenOpus(f.audio); err != nil {
+			return nil, err
+		}
+	}
+	nctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	p, err := client.Publish(nctx, f.whip, opt)
+	if err != nil {
+		return nil, err
+	}
+	if f.data != "" {
+		go stamp(ctx, p, f.dataEvery)
+	}
+	return p, nil
+}
+
+// stamp sends the send time (unix nanoseconds, decimal) on the data channel until ctx ends.
+func stamp(ctx context.Context, p *client.Publisher, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.Ended():
+			return
+		case <-t.C:
+			_ = p.SendText(strconv.FormatInt(time.Now().UnixNano(), 10)) // not open yet: skipped
+		}
+	}
+}
+
+// publishReport is what publish prints.
+type publishReport struct {
+	Seconds float64               `json:"seconds"`
+	Stats   client.PublisherStats `json:"stats"`
+}
+
+func runPublish(ctx context.Context, args []string) (any, error) {
+	fs := flag.NewFlagSet("publish", flag.ExitOnError)
+	var f publishFlags
+	f.register(fs)
+	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+	_ = fs.Parse(args)
+	if f.whip == "" || (f.video == "" && f.audio == "") {
+		return nil, fmt.Errorf("publish needs -whip and -video or -audio")
+	}
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	start := time.Now()
+	p, err := f.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-ctx.Done():
+	case <-p.Ended():
+	}
+	st := p.Stats()
+	_ = p.Close()
+	return publishReport{Seconds: time.Since(start).Seconds(), Stats: st}, nil
+}

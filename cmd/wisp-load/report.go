@@ -1,0 +1,133 @@
+package main
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// report is what view prints.
+type report struct {
+	Viewers       int     `json:"viewers"`
+	Connected     int     `json:"connected"`
+	Failed        int     `json:"failed"`
+	Count         bool    `json:"countAtSocket"`
+	RampPerSecond float64 `json:"rampPerSecond"`
+	WindowSeconds float64 `json:"windowSeconds"`
+	perViewer     bool
+
+	// join times in milliseconds from the start of View (gathering + POST) to each step
+	JoinAnswerMS    dist `json:"joinAnswerMs"`        // POST → 201 applied
+	JoinConnectedMS dist `json:"joinConnectedMs"`     // → PeerConnection connected
+	JoinFirstRTPMS  dist `json:"joinFirstRtpMs"`      // → first RTP packet at the socket
+	JoinFirstKeyMS  dist `json:"joinFirstKeyframeMs"` // → first complete video keyframe
+
+	MbpsPerViewer dist     `json:"mbpsPerViewer"` // SRTP bytes at the socket over the window
+	AggregateMbps float64  `json:"aggregateMbps"`
+	Packets       int64    `json:"packets"`
+	Lost          int64    `json:"lost"` // sequence-number gaps over the window, all viewers
+	LossPercent   float64  `json:"lossPercent"`
+	DataMessages  int      `json:"dataMessages"`
+	DataDelayMS   dist     `json:"dataDelayMs"`
+	Errors        []string `json:"errors,omitempty"`
+
+	Server *serverReport `json:"server,omitempty"`
+	// PerViewer is filled with -per-viewer: one line per viewer.
+	PerViewer []viewerLine `json:"perViewer,omitempty"`
+}
+
+// viewerLine is one viewer's result.
+type viewerLine struct {
+	FirstKeyframeMS float64 `json:"firstKeyframeMs"`
+	Mbps            float64 `json:"mbps"`
+	Packets, Lost   int64
+	Error           string `json:"error,omitempty"`
+}
+
+// dist summarizes a sample.
+type dist struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	Max float64 `json:"max"`
+}
+
+func summarize(xs []float64) dist {
+	if len(xs) == 0 {
+		return dist{}
+	}
+	slices.Sort(xs)
+	at := func(p float64) float64 { return round(xs[int(math.Ceil(p*float64(len(xs))))-1]) }
+	return dist{N: len(xs), P50: at(0.5), P95: at(0.95), Max: round(xs[len(xs)-1])}
+}
+
+func round(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// totals is a snapshot of every viewer's socket counters.
+type totals struct {
+	bytes, packets, lost int64
+	perViewer            []int64 // bytes
+}
+
+func snapshot(vs []*viewer) totals {
+	var t totals
+	for _, w := range vs {
+		var b int64
+		if w != nil && w.net != nil {
+			_, p, by, l := w.net.c.snapshot()
+			t.packets += p
+			t.lost += l
+			b = by
+		}
+		t.bytes += b
+		t.perViewer = append(t.perViewer, b)
+	}
+	return t
+}
+
+func (r *report) fill(vs []*viewer, before, after totals, window time.Duration) {
+	r.WindowSeconds = round(window.Seconds())
+	ms := func(from, to time.Time) float64 { return float64(to.Sub(from)) / float64(time.Millisecond) }
+	var answer, conn, rtp, key, rates, delays []float64
+	errs := map[string]int{}
+	for i, w := range vs {
+		if w.err != nil || w.connected.IsZero() {
+			r.Failed++
+			if w.err != nil {
+				errs[w.err.Error()]++
+			}
+			continue
+		}
+		r.Connected++
+		answer = append(answer, ms(w.start, w.answered))
+		conn = append(conn, ms(w.start, w.connected))
+		if first, _, _, _ := w.net.c.snapshot(); !first.IsZero() {
+			rtp = append(rtp, ms(w.start, first))
+		}
+		if !w.firstKey.IsZero() {
+			key = append(key, ms(w.start, w.firstKey))
+		}
+		rate := float64(after.perViewer[i]-before.perViewer[i]) * 8 / window.Seconds() / 1e6
+		rates = append(rates, rate)
+		if r.perViewer {
+			_, p, _, l := w.net.c.snapshot()
+			r.PerViewer = append(r.PerViewer, viewerLine{FirstKeyframeMS: round(ms(w.start, w.firstKey)), Mbps: round(rate), Packets: p, Lost: l})
+		}
+		for _, d := range w.delays {
+			delays = append(delays, float64(d)/float64(time.Millisecond))
+		}
+	}
+	for e, n := range errs {
+		r.Errors = append(r.Errors, e+" ×"+strconv.Itoa(n))
+	}
+	r.JoinAnswerMS, r.JoinConnectedMS, r.JoinFirstRTPMS, r.JoinFirstKeyMS = summarize(answer), summarize(conn), summarize(rtp), summarize(key)
+	r.MbpsPerViewer = summarize(rates)
+	r.AggregateMbps = round(float64(after.bytes-before.bytes) * 8 / window.Seconds() / 1e6)
+	r.Packets, r.Lost = after.packets-before.packets, after.lost-before.lost
+	if r.Packets+r.Lost > 0 {
+		r.LossPercent = round(100 * float64(r.Lost) / float64(r.Packets+r.Lost))
+	}
+	r.DataMessages = len(delays)
+	r.DataDelayMS = summarize(delays)
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/wisp-media/wisp/client"
+)
+
+// viewFlags configures view.
+type viewFlags struct {
+	whep, token, data string
+	n                 int
+	ramp              float64
+	duration, settle  time.Duration
+	count, audio      bool
+	perViewer         bool
+	pid               int
+}
+
+// viewer is one WHEP session of the load and what it measured. Times are zero when the step
+// never happened.
+type viewer struct {
+	net *countNet
+	v   *client.Viewer
+
+	// owned by run until done is closed
+	start, answered, connected, firstKey time.Time
+	err                                  error
+	delays                               []time.Duration // data-channel delays
+	done                                 chan struct{}
+}
+
+func runView(ctx context.Context, args []string) (any, error) {
+	fs := flag.NewFlagSet("view", flag.ExitOnError)
+	var f viewFlags
+	var pf publishFlags
+	pf.register(fs)
+	fs.StringVar(&f.whep, "whep", "", "WHEP endpoint URL")
+	fs.StringVar(&f.token, "token", "", "bearer token for WHEP")
+	fs.IntVar(&f.n, "n", 1, "number of viewers")
+	fs.Float64Var(&f.ramp, "ramp", 20, "viewers started per second")
+	fs.DurationVar(&f.duration, "duration", 20*time.Second, "measurement window, after every viewer has joined")
+	fs.DurationVar(&f.settle, "settle", 2*time.Second, "wait between the last join and the window")
+	fs.BoolVar(&f.count, "count", false, "count SRTP packets at the socket after the first keyframe, without decrypting (cheap: hundreds of viewers per core)")
+	fs.BoolVar(&f.audio, "audio-track", true, "viewers ask for audio too")
+	fs.BoolVar(&f.perViewer, "per-viewer", false, "report each viewer too")
+	fs.IntVar(&f.pid, "pid", 0, "server pid: report its CPU seconds per GB delivered and RSS per viewer from /proc")
+	_ = fs.Parse(args)
+	if f.whep == "" || f.n < 1 || f.ramp <= 0 {
+		return nil, fmt.Errorf("view needs -whep, -n ≥ 1 and -ramp > 0")
+	}
+	f.data = pf.data
+	if pf.video != "" || pf.audio != "" {
+		if pf.whip == "" {
+			return nil, fmt.Errorf("publishing from view needs -whip")
+		}
+		p, err := pf.start(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("publish: %w", err)
+		}
+		defer p.Close()
+		select { // let the publisher connect and a GOP reach the server
+		case <-p.Connected():
+		case <-time.After(10 * time.Second):
+			return nil, fmt.Errorf("publisher did not connect in 10 s")
+		}
+		time.Sleep(3 * time.Second)
+	}
+	return load(ctx, f)
+}
+
+func load(ctx context.Context, f viewFlags) (*report, error) {
+	r := &report{Viewers: f.n, Count: f.count, RampPerSecond: f.ramp, perViewer: f.perViewer}
+	var base sample
+	if f.pid > 0 {
+		var err error
+		if base, err = sampleServer(f.pid); err != nil {
+			return nil, err
+		}
+		r.Server = &serverReport{PID: f.pid, RSSBaseMB: mb(base.rss)}
+	}
+	vctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	viewers := make([]*viewer, f.n)
+	var wg sync.WaitGroup
+	begin := time.Now()
+	for i := range viewers {
+		at := begin.Add(time.Duration(float64(i) / f.ramp * float64(time.Second)))
+		select {
+		case <-time.After(time.Until(at)):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		w := &viewer{done: make(chan struct{})}
+		viewers[i] = w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(vctx, f)
+		}()
+	}
+	// Wait until every viewer has its first keyframe or gave up, then settle and measure.
+	joined := time.After(30 * time.Second)
+	for _, w := range viewers {
+		select {
+		case <-w.joined():
+		case <-joined:
+		case <-ctx.Done():
+		}
+	}
+	time.Sleep(f.settle)
+	before := snapshot(viewers)
+	var s0, s1 sample
+	if f.pid > 0 {
+		s0, _ = sampleServer(f.pid)
+	}
+	t0 := time.Now()
+	select {
+	case <-time.After(f.duration):
+	case <-ctx.Done():
+	}
+	window := time.Since(t0)
+	after := snapshot(viewers)
+	if f.pid > 0 {
+		s1, _ = sampleServer(f.pid)
+	}
+	cancel()
+	wg.Wait()
+	r.fill(viewers, before, after, window)
+	if r.Server != nil {
+		r.Server.fill(s0, s1, base, after.bytes-before.bytes, r.Connected, window.Seconds())
+	}
+	for _, w := range viewers {
+		w.close()
+	}
+	return r, nil
+}
+
+// joined is closed once the viewer has its first keyframe or has failed.
+func (w *viewer) joined() <-chan struct{} { return w.done }
+
+func (w *viewer) run(ctx context.Context, f viewFlags) {
+	joinedOnce := sync.OnceFunc(func() { close(w.done) })
+	defer joinedOnce()
+	w.start = time.Now()
+	n, err := newCountNet()
+	if err != nil {
+		w.err = err
+		return
+	}
+	w.net = n
+	api, err := loadAPI(n, f.count)
+	if err != nil {
+		w.err = err
+		return
+	}
+	nctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	w.v, err = client.View(nctx, f.whep, client.ViewOptions{Video: true, Audio: f.audio, DataChannel: f.data, Token: f.token, API: api})
+	if err != nil {
+		w.err = err
+		return
+	}
+	w.answered = time.Now()
+	select {
+	case <-w.v.Connected():
+		w.connected = time.Now()
+	case <-nctx.Done():
+		w.err = fmt.Errorf("not connected: %w", nctx.Err())
+		return
+	}
+	for w.firstKey.IsZero() {
+		select {
+		case fr := <-w.v.Frames():
+			if fr.Keyframe {
+				w.firstKey = fr.At
+				n.swallow.Store(f.count)
+			}
+		case <-w.v.AudioPackets():
+		case m := <-w.v.Messages():
+			w.message(m)
+		case <-nctx.Done():
+			w.err = fmt.Errorf("no keyframe: %w", nctx.Err())
+			return
+		}
+	}
+	joinedOnce()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.v.Frames():
+		case <-w.v.AudioPackets():
+		case m := <-w.v.Messages():
+			w.message(m)
+		}
+	}
+}
+
+func (w *viewer) message(m client.Message) {
+	ns, err := strconv.ParseInt(string(m.Data), 10, 64)
+	if err != nil {
+		return
+	}
+	w.delays = append(w.delays, m.At.Sub(time.Unix(0, ns)))
+}
+
+func (w *viewer) close() {
+	if w.v != nil {
+		_ = w.v.Close()
+	}
+}
+
+// loadAPI is a loopback-friendly pion API on the counting socket layer. A counting viewer
+// (count) runs no NACK generator: once packets are swallowed at the socket, pion would NACK every
+// packet it no longer sees, and the server would retransmit them forever. Its loss is the raw loss.
+func loadAPI(n *countNet, count bool) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, fmt.Errorf("register codecs: %w", err)
+	}
+	ir := &interceptor.Registry{}
+	var err error
+	if count {
+		err = webrtc.ConfigureRTCPReports(ir)
+	} else {
+		err = webrtc.RegisterDefaultInterceptors(m, ir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("register interceptors: %w", err)
+	}
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNet(n)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
