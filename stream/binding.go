@@ -2,7 +2,6 @@ package stream
 
 import (
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -17,7 +16,6 @@ type binding struct {
 	pt     map[string]uint8 // codec key → negotiated payload type
 	tsEnd  uint32           // catch-up: the timestamp from which the original timeline resumes
 	keyTS  uint32           // catch-up: the keyframe's timestamp; its packets go in one burst
-	start  int64            // catch-up: unix nanoseconds before which nothing is replayed
 
 	// owned by the binding's worker
 	live   bool   // receiving live packets (false while replaying the cached GOP)
@@ -34,11 +32,11 @@ type binding struct {
 // pace its timestamps say, decodes it quickly, and ends at live latency with one continuous,
 // monotonic timeline (tsEnd maps to itself).
 //
-// The replay starts catchUpDelay after Bind: pion binds when its DTLS handshake completes, which
-// can be a moment before the viewer's SRTP is ready to receive, and a keyframe lost there would be
-// lost for good (a viewer does not NACK what precedes its first packet).
-func (b *binding) catchUpFrom(keyE uint64, keyTS uint32, headTS uint32, now time.Time) {
-	b.cursor, b.keyTS, b.start = keyE, keyTS, now.Add(catchUpDelay).UnixNano()
+// It is called from Track.Start, once the viewer's connection is up: a keyframe written before
+// SRTP is ready would be dropped by pion and lost for good (a viewer does not NACK what precedes
+// its first packet).
+func (b *binding) catchUpFrom(keyE uint64, keyTS uint32, headTS uint32) {
+	b.cursor, b.keyTS = keyE, keyTS
 	b.tsEnd = headTS + (headTS-keyTS)/(catchUpBurst-1)
 	b.compressing.Store(true)
 }

@@ -2,7 +2,6 @@ package stream
 
 import (
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/rtp"
 )
@@ -27,8 +26,6 @@ const (
 	// cache and its socket is woken once per batch instead of once per packet. It only takes what is
 	// already queued, so it adds no delay.
 	batchMax = 16
-	// catchUpDelay is how long after Bind a joining viewer's replay starts (see catchUpFrom).
-	catchUpDelay = 30 * time.Millisecond
 )
 
 // worker writes a Track's packets to its share of the bindings, on its own goroutine, so the
@@ -150,9 +147,6 @@ func (w *worker) fanOutBatch(k int) {
 // keyframe keyframeBurst packets per live packet, then catchUpBurst packets per live packet. Once the cursor passes e the
 // binding is live.
 func (w *worker) catchUp(b *binding, e uint64) {
-	if time.Now().UnixNano() < b.start {
-		return
-	}
 	buf := w.cbuf[:]
 	for i := 0; b.cursor <= e; i++ {
 		c := b.cursor

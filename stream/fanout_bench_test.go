@@ -62,7 +62,7 @@ func benchPacket() *rtp.Packet {
 func BenchmarkRelayPublish(b *testing.B) {
 	tr := newTrack(webrtc.RTPCodecTypeVideo, "bench", nil)
 	w := &countWriter{}
-	if _, err := tr.Bind(&bindContext{id: "v", ssrc: 7, writer: w}); err != nil {
+	if _, err := tr.Bind(&bindContext{id: "v", ssrc: 7, writer: w}); err != nil || !tr.Start(7) {
 		b.Fatal(err)
 	}
 	defer func() { _ = tr.Unbind(&bindContext{id: "v"}); tr.wg.Wait() }()

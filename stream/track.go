@@ -21,14 +21,15 @@ type Track struct {
 	// set at construction
 	id, streamID string
 	kind         webrtc.RTPCodecType
-	onBind       func() // called after a viewer binds (keyframe request); never blocks
+	onStart      func() // called when a viewer starts without a cached keyframe (keyframe request); never blocks
 	workers      []*worker
 	ring         ring           // shared packet cache: NACKs of every viewer, fast start
 	wg           sync.WaitGroup // worker goroutines
 
 	// guarded by mu (with each worker's binding list)
-	mu    sync.Mutex
-	bound int
+	mu      sync.Mutex
+	bound   int
+	pending map[string]*binding // bound by pion, waiting for Start (the viewer's connection)
 
 	// the current Source and the last packet written, read and written by Sources without a lock
 	current atomic.Pointer[Source]
@@ -41,8 +42,8 @@ type Track struct {
 
 // newTrack makes a Track of the given kind whose msid stream id is streamID, with one fan-out
 // worker per core.
-func newTrack(kind webrtc.RTPCodecType, streamID string, onBind func()) *Track {
-	t := &Track{id: kind.String(), streamID: streamID, kind: kind, onBind: onBind}
+func newTrack(kind webrtc.RTPCodecType, streamID string, onStart func()) *Track {
+	t := &Track{id: kind.String(), streamID: streamID, kind: kind, onStart: onStart, pending: make(map[string]*binding)}
 	for range runtime.GOMAXPROCS(0) {
 		t.workers = append(t.workers, newWorker(t))
 	}
@@ -79,10 +80,10 @@ func (t *Track) Resent() uint64 { return t.resent.Load() }
 // once per viewer).
 func (t *Track) Written() uint64 { return t.written.Load() }
 
-// Bind is called by pion when a viewer's sender starts, i.e. once its connection is up. It records
-// the negotiated payload types, starts a video viewer from the newest cached keyframe (or asks
-// the publisher for one when none is cached) and returns the codec matching the current publisher if the viewer
-// has it, else the first negotiated one.
+// Bind is called by pion when a viewer's sender starts. For an answerer (every WHEP session) that
+// is inside SetLocalDescription, before ICE and DTLS: pion drops what is written before SRTP is
+// ready, so the binding only records the negotiated payload types and waits for Start. It returns
+// the codec matching the current publisher if the viewer has it, else the first negotiated one.
 func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	codecs := ctx.CodecParameters()
 	b := &binding{id: ctx.ID(), ssrc: uint32(ctx.SSRC()), writer: ctx.WriteStream(), pt: make(map[string]uint8)}
@@ -111,15 +112,38 @@ func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 			}
 		}
 	}
+	t.mu.Lock()
+	t.pending[b.id] = b
+	t.mu.Unlock()
+	return *chosen, nil
+}
+
+// Start begins sending to the viewer bound with this SSRC; its session calls it once the
+// PeerConnection is connected (SRTP ready). A video viewer starts from the newest cached keyframe
+// (fast start, so it decodes a picture at once even from a publisher that ignores keyframe
+// requests); without one, the publisher is asked for a keyframe. It reports whether a binding
+// with that SSRC was waiting.
+func (t *Track) Start(ssrc uint32) bool {
+	t.mu.Lock()
+	var b *binding
+	for id, p := range t.pending {
+		if p.ssrc == ssrc {
+			b = p
+			delete(t.pending, id)
+			break
+		}
+	}
+	t.mu.Unlock()
+	if b == nil {
+		return false
+	}
 
 	b.live = true
 	fast := false
 	if t.kind == webrtc.RTPCodecTypeVideo {
-		// Fast start: replay the GOP from the newest cached keyframe, so the viewer decodes a
-		// picture at once even from a publisher that ignores keyframe requests.
 		if keyE, keyTS, _, headTS, ok := t.ring.join(); ok {
 			b.live, fast = false, true
-			b.catchUpFrom(keyE, keyTS, headTS, time.Now())
+			b.catchUpFrom(keyE, keyTS, headTS)
 		}
 	}
 
@@ -139,16 +163,16 @@ func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 	t.bound++
 	t.mu.Unlock()
 
-	if t.onBind != nil && !fast {
-		t.onBind()
+	if t.onStart != nil && !fast {
+		t.onStart()
 	}
-	return *chosen, nil
+	return true
 }
 
-// Unbind removes the viewer's binding; pion calls it when the sender stops.
 func (t *Track) Unbind(ctx webrtc.TrackLocalContext) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	delete(t.pending, ctx.ID())
 	for _, w := range t.workers {
 		old := *w.bindings.Load()
 		for i, b := range old {

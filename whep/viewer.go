@@ -31,6 +31,7 @@ type Viewer struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	onEnd  func(*Viewer)
+	starts []start // the Tracks this viewer receives, started once it is connected
 
 	// signals from pion callbacks (closed once)
 	connected, failed  chan struct{}
@@ -110,6 +111,9 @@ func (v *Viewer) negotiate(ctx context.Context, offer stream.Offer) (string, err
 		if len(sender.GetParameters().Codecs) == 0 {
 			return "", fmt.Errorf("%w: no supported %s codec offered", stream.ErrUnsupportedOffer, kind)
 		}
+		if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+			v.starts = append(v.starts, start{v.stream.Track(kind), uint32(enc[0].SSRC)})
+		}
 		v.goWork(func() { v.readRTCP(sender) })
 	}
 	answer, err := stream.Answer(ctx, v.pc)
@@ -117,6 +121,12 @@ func (v *Viewer) negotiate(ctx context.Context, offer stream.Offer) (string, err
 		return "", fmt.Errorf("negotiate: %w", err)
 	}
 	return answer, nil
+}
+
+// start names one of the viewer's bindings: the Track and the SSRC pion bound it with.
+type start struct {
+	track *stream.Track
+	ssrc  uint32
 }
 
 // run waits for the session to end, then tears it down: the one teardown path.
@@ -131,6 +141,10 @@ func (v *Viewer) run() {
 		v.log.Info("never connected: reaped")
 	case <-v.connected:
 		v.log.Info("viewer connected")
+		// Only now is SRTP ready: pion drops what a Track writes before (see stream.Track.Start).
+		for _, st := range v.starts {
+			st.track.Start(st.ssrc)
+		}
 		select {
 		case <-v.ctx.Done():
 		case <-v.failed:
