@@ -118,7 +118,7 @@ export class Procs {
 /**
  * startWisp starts the server built by run.sh on 127.0.0.1 and waits (bounded) until it answers.
  * opts: publishKeys / watchKeys ({stream: key}), corsOrigins (array), http (host:port), udpPort,
- * args (more flags, as an array).
+ * args (more flags, as an array), name (of the process and its log file, default "wisp").
  */
 export async function startWisp(procs, opts = {}) {
   const http = opts.http || "127.0.0.1:8080";
@@ -127,10 +127,11 @@ export async function startWisp(procs, opts = {}) {
   for (const [s, k] of Object.entries(opts.watchKeys || {})) args.push("-watch-key", `${s}=${k}`);
   if (opts.corsOrigins) args.push("-cors-origins", opts.corsOrigins.join(","));
   args.push(...(opts.args || []));
-  const child = procs.start("wisp", env.wisp, args);
+  const name = opts.name || "wisp";
+  const child = procs.start(name, env.wisp, args);
   const base = `http://${http}`;
-  await waitFor("wisp to answer GET /api/streams", async () => {
-    if (child.exitCode !== null) throw new Failure(`wisp exited with ${child.exitCode}`);
+  await waitFor(`${name} to answer GET /api/streams`, async () => {
+    if (child.exitCode !== null) throw new Failure(`${name} exited with ${child.exitCode}; see ${name}.log`);
     return (await fetch(`${base}/api/streams`)).ok;
   }, { timeoutMs: 10000, intervalMs: 100 });
   return base;

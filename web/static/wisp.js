@@ -204,8 +204,11 @@ export async function deleteSession(location, token) {
  * Watches pc.connectionState. Calls onState(state) on every change,
  * onConnected() on "connected", and onFailed(reason) once when the session
  * is lost: "failed", a remote "closed", "disconnected" for longer than
- * graceMs, or no "connected" within connectTimeoutMs. Returns a function
- * that stops watching.
+ * graceMs, no "connected" within connectTimeoutMs, or a DTLS transport that
+ * goes "closed" or "failed". The server closes DTLS (close_notify) when it
+ * ends a session or shuts down; Chromium then leaves connectionState at
+ * "connected" until ICE consent fails seconds later, so the transports are
+ * watched too. Returns a function that stops watching.
  */
 export function monitorConnection(pc, {
   onState = () => {},
@@ -217,12 +220,14 @@ export function monitorConnection(pc, {
   let done = false;
   let graceTimer = 0;
   let connectTimer = setTimeout(() => fail('no connection after ' + connectTimeoutMs / 1000 + ' s'), connectTimeoutMs);
+  const transports = new Set();
 
   function stop() {
     done = true;
     clearTimeout(graceTimer);
     clearTimeout(connectTimer);
     pc.removeEventListener('connectionstatechange', onChange);
+    transports.forEach((t) => t.removeEventListener('statechange', onTransport));
   }
   function fail(reason) {
     if (done) return;
@@ -237,6 +242,7 @@ export function monitorConnection(pc, {
     switch (state) {
       case 'connected':
         clearTimeout(connectTimer);
+        watchTransports();
         onConnected();
         break;
       case 'disconnected':
@@ -246,6 +252,20 @@ export function monitorConnection(pc, {
       case 'closed':
         fail(`connection ${state}`);
         break;
+    }
+  }
+  function onTransport(e) {
+    const state = e.target.state;
+    if (state === 'closed' || state === 'failed') fail(`DTLS transport ${state}`);
+  }
+  // The DTLS transports exist once negotiated; with BUNDLE there is one.
+  function watchTransports() {
+    const all = [...pc.getSenders(), ...pc.getReceivers()].map((x) => x.transport);
+    all.push(pc.sctp?.transport);
+    for (const t of all) {
+      if (!t || transports.has(t)) continue;
+      transports.add(t);
+      t.addEventListener('statechange', onTransport);
     }
   }
   pc.addEventListener('connectionstatechange', onChange);
