@@ -17,7 +17,7 @@ if [ -z "$bin" ]; then
 fi
 go build -o "$out/wisp-load" ./cmd/wisp-load
 for n in $ns; do
-	taskset -c 0 "$bin" -http "$http" -udp-port "$udp" -ice-host 127.0.0.1 -ice-tcp=false -log-level warn >"$out/server-$n.log" 2>&1 &
+	taskset -c 0 "$bin" -http "$http" -udp-port "$udp" -ice-host 127.0.0.1 -ice-tcp=false -rate-limit 0 -max-negotiating 0 -max-sessions 0 -log-level warn >"$out/server-$n.log" 2>&1 &
 	pid=$!
 	sleep 1
 	taskset -c 1 "$out/wisp-load" view \
