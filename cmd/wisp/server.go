@@ -7,12 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/pion/ice/v4"
-	"github.com/pion/webrtc/v4"
 
 	"github.com/wisp-media/wisp/datarelay"
 	"github.com/wisp-media/wisp/stream"
@@ -34,8 +31,7 @@ type server struct {
 	limits   *limits
 	echo     *echo.Echo
 	http     *http.Server
-	udp      ice.UDPMux
-	tcp      ice.TCPMux
+	media    *stream.Media
 }
 
 // newServer opens the media sockets and builds everything; serve starts answering HTTP.
@@ -45,7 +41,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		return nil, err
 	}
 	api, err := stream.NewAPI(stream.APIConfig{
-		UDPMux: s.udp, TCPMux: s.tcp, NAT1To1IPs: cfg.PublicIPs, IncludeLoopback: true,
+		UDPMux: s.media.UDP, TCPMux: s.media.TCP, NAT1To1IPs: cfg.PublicIPs, IncludeLoopback: true,
 	})
 	if err != nil {
 		s.closeMedia()
@@ -90,62 +86,22 @@ func keyFunc(keys keyMap) func(string) (string, bool) {
 	return keys.lookup
 }
 
-// udpBuffer is the socket buffer size asked for the shared media port.
-const udpBuffer = 4 << 20
-
 // openMedia opens the one UDP port (and the ICE-TCP port of the same number) for all sessions.
 func (s *server) openMedia() error {
-	port := s.cfg.UDPPort
-	if s.cfg.ICEHost != "" {
-		addr := net.JoinHostPort(s.cfg.ICEHost, strconv.Itoa(port))
-		conn, err := net.ListenPacket("udp4", addr)
-		if err != nil {
-			return fmt.Errorf("listen udp %s: %w", addr, err)
-		}
-		if u, ok := conn.(*net.UDPConn); ok {
-			// Every session shares this socket: a publisher's keyframe burst must not overflow it
-			// while the fan-out has the CPU (the kernel caps this at net.core.rmem_max).
-			_ = u.SetReadBuffer(udpBuffer)
-			_ = u.SetWriteBuffer(udpBuffer)
-		}
-		s.udp = webrtc.NewICEUDPMux(nil, conn)
-	} else {
-		mux, err := ice.NewMultiUDPMuxFromPort(port, ice.UDPMuxFromPortWithLoopback(),
-			ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
-			ice.UDPMuxFromPortWithReadBufferSize(udpBuffer), ice.UDPMuxFromPortWithWriteBufferSize(udpBuffer))
-		if err != nil {
-			return fmt.Errorf("listen udp :%d: %w", port, err)
-		}
-		s.udp = mux
+	m, err := stream.OpenMedia(stream.MediaConfig{Host: s.cfg.ICEHost, Port: s.cfg.UDPPort, TCP: s.cfg.ICETCP})
+	if err != nil {
+		return err
 	}
-	if s.cfg.ICETCP {
-		addr := net.JoinHostPort(s.cfg.ICEHost, strconv.Itoa(s.udpPort()))
-		l, err := net.Listen("tcp4", addr)
-		if err != nil {
-			s.closeMedia()
-			return fmt.Errorf("listen tcp %s: %w", addr, err)
-		}
-		s.tcp = webrtc.NewICETCPMux(nil, l, 8)
-	}
+	s.media = m
 	return nil
 }
 
 // udpPort is the UDP port actually bound (the configured one, or the one chosen for port 0).
-func (s *server) udpPort() int {
-	for _, a := range s.udp.GetListenAddresses() {
-		if u, ok := a.(*net.UDPAddr); ok {
-			return u.Port
-		}
-	}
-	return s.cfg.UDPPort
-}
+func (s *server) udpPort() int { return s.media.Port() }
 
 func (s *server) closeMedia() {
-	if s.udp != nil {
-		_ = s.udp.Close()
-	}
-	if s.tcp != nil {
-		_ = s.tcp.Close()
+	if s.media != nil {
+		s.media.Close()
 	}
 }
 
