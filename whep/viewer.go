@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -17,33 +16,26 @@ import (
 )
 
 // Viewer is one WHEP session: a PeerConnection sending a stream.Stream's Tracks to one player and
-// mirroring the publisher's data-channel messages to it. Its run goroutine owns its lifetime;
-// every way it ends goes through the same teardown.
+// mirroring the publisher's data-channel messages to it. Its lifetime is a stream.Peer's: one
+// run goroutine, one teardown, Close = cancel + wait.
 type Viewer struct {
+	*stream.Peer
+	*wish.ICEState // ETag, trickle and ICE restart (COMMON-21..26)
+
 	// set at construction
 	id     string
 	stream *stream.Stream
 	pc     *webrtc.PeerConnection
-	ice    *stream.ICE // trickle and ICE restart (ice.go)
+	ice    *stream.ICE
 	log    *slog.Logger
 	cfg    Config
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{}
-	onEnd  func(*Viewer)
 	starts []start // the Tracks this viewer receives, started once it is connected
-
-	// signals from pion callbacks (closed once)
-	connected, failed  chan struct{}
-	connOnce, failOnce sync.Once
 
 	// guarded by mu
 	mu      sync.Mutex
 	closing bool
-	etag    string                  // of the current ICE session; replaced by an ICE restart
 	events  map[string]*eventStream // server-sent event streams (events.go), destroyed with the session
 	subs    []*datarelay.Subscription
-	wg      sync.WaitGroup // RTCP readers; Add only under mu while not closing
 }
 
 // ID is the session id, the last segment of the session URL.
@@ -55,45 +47,65 @@ func (v *Viewer) StreamName() string { return v.stream.Name() }
 // Stream is the stream watched.
 func (v *Viewer) Stream() *stream.Stream { return v.stream }
 
-// Connected is closed once the PeerConnection is connected.
-func (v *Viewer) Connected() <-chan struct{} { return v.connected }
-
-// Done is closed once the session has ended and released everything.
-func (v *Viewer) Done() <-chan struct{} { return v.done }
-
-// Close ends the session and waits until it has released everything. Safe to call many times.
-func (v *Viewer) Close() error {
-	v.cancel()
-	<-v.done
-	return nil
-}
-
 // watch negotiates offer on a new PeerConnection bound to st's Tracks and starts the session.
+// onEnd runs once when the session ends, after it released everything; serverCtx bounds the
+// session's life, ctx bounds negotiation only.
 func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer stream.Offer, onEnd func(*Viewer)) (*Viewer, string, error) {
-	pc, err := cfg.API.NewPeerConnection(webrtc.Configuration{})
+	peer, err := stream.NewPeer(cfg.API, serverCtx)
 	if err != nil {
-		return nil, "", fmt.Errorf("new peer connection: %w", err)
+		return nil, "", err
 	}
 	id := wish.NewID()
-	v := &Viewer{
-		id: id, etag: wish.NewETag(), stream: st, pc: pc, ice: stream.NewICE(pc), cfg: cfg, onEnd: onEnd,
-		log:       cfg.Logger.With("stream", st.Name(), "session", id, "side", "whep"),
-		done:      make(chan struct{}),
-		connected: make(chan struct{}), failed: make(chan struct{}),
-	}
-	v.ctx, v.cancel = context.WithCancel(serverCtx)
-	pc.OnConnectionStateChange(v.onState)
-	pc.OnDataChannel(v.onDataChannel)
+	log := cfg.Logger.With("stream", st.Name(), "session", id, "side", "whep")
+	ice := stream.NewICE(peer.PC())
+	v := &Viewer{Peer: peer, ICEState: wish.NewICEState(ice, log),
+		id: id, stream: st, pc: peer.PC(), ice: ice, cfg: cfg, log: log}
+	v.pc.OnDataChannel(v.onDataChannel)
 
 	answer, err := v.negotiate(ctx, offer)
 	if err != nil {
-		v.cancel()
-		_ = pc.Close()
+		peer.Abort()
 		return nil, "", err
 	}
 	st.AddViewer()
-	go v.run()
+	peer.Run(cfg.ConnectTimeout, stream.PeerHooks{
+		Log: log,
+		// Only now is SRTP ready: pion drops what a Track writes before (see stream.Track.Start).
+		Connected: func() {
+			for _, st := range v.starts {
+				st.track.Start(st.ssrc)
+			}
+		},
+		Closing: v.closeFeeds,
+		Ended: func() {
+			v.stream.RemoveViewer()
+			if onEnd != nil {
+				onEnd(v)
+			}
+		},
+	})
 	return v, answer, nil
+}
+
+// start names one of the viewer's bindings: the Track and the SSRC pion bound it with.
+type start struct {
+	track *stream.Track
+	ssrc  uint32
+}
+
+// closeFeeds stops what feeds the viewer besides its Tracks: relay subscriptions and event streams.
+func (v *Viewer) closeFeeds() {
+	v.mu.Lock()
+	v.closing = true
+	subs, events := v.subs, v.events
+	v.subs, v.events = nil, nil
+	v.mu.Unlock()
+	for _, es := range events {
+		close(es.deleted) // WHEPX-04: event streams end with the session
+	}
+	for _, s := range subs {
+		s.Close()
+	}
 }
 
 func (v *Viewer) negotiate(ctx context.Context, offer stream.Offer) (string, error) {
@@ -114,87 +126,13 @@ func (v *Viewer) negotiate(ctx context.Context, offer stream.Offer) (string, err
 		if enc := sender.GetParameters().Encodings; len(enc) > 0 {
 			v.starts = append(v.starts, start{v.stream.Track(kind), uint32(enc[0].SSRC)})
 		}
-		v.goWork(func() { v.readRTCP(sender) })
+		v.Go(func() { v.readRTCP(sender) })
 	}
 	answer, err := stream.Answer(ctx, v.pc)
 	if err != nil {
 		return "", fmt.Errorf("negotiate: %w", err)
 	}
 	return answer, nil
-}
-
-// start names one of the viewer's bindings: the Track and the SSRC pion bound it with.
-type start struct {
-	track *stream.Track
-	ssrc  uint32
-}
-
-// run waits for the session to end, then tears it down: the one teardown path.
-func (v *Viewer) run() {
-	defer close(v.done)
-	reap := time.NewTimer(v.cfg.ConnectTimeout)
-	defer reap.Stop()
-	select {
-	case <-v.ctx.Done():
-	case <-v.failed:
-	case <-reap.C:
-		v.log.Info("never connected: reaped")
-	case <-v.connected:
-		v.log.Info("viewer connected")
-		// Only now is SRTP ready: pion drops what a Track writes before (see stream.Track.Start).
-		for _, st := range v.starts {
-			st.track.Start(st.ssrc)
-		}
-		select {
-		case <-v.ctx.Done():
-		case <-v.failed:
-		}
-	}
-	v.mu.Lock()
-	v.closing = true
-	subs := v.subs
-	v.subs = nil
-	events := v.events
-	v.events = nil
-	v.mu.Unlock()
-	for _, es := range events {
-		close(es.deleted) // WHEPX-04: event streams end with the session
-	}
-	v.cancel()
-	for _, s := range subs {
-		s.Close()
-	}
-	if err := v.pc.Close(); err != nil { // DTLS close_notify; unbinds the Tracks, ends RTCP reads
-		v.log.Debug("close peer connection", "err", err)
-	}
-	v.wg.Wait()
-	v.stream.RemoveViewer()
-	v.log.Info("viewer ended")
-	if v.onEnd != nil {
-		v.onEnd(v)
-	}
-}
-
-func (v *Viewer) goWork(fn func()) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.closing {
-		return
-	}
-	v.wg.Add(1)
-	go func() {
-		defer v.wg.Done()
-		fn()
-	}()
-}
-
-func (v *Viewer) onState(s webrtc.PeerConnectionState) {
-	switch s {
-	case webrtc.PeerConnectionStateConnected:
-		v.connOnce.Do(func() { close(v.connected) })
-	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-		v.failOnce.Do(func() { close(v.failed) })
-	}
 }
 
 // readRTCP drains a sender's RTCP, which the interceptors need (reports), answers NACKs from the

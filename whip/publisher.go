@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,30 +18,22 @@ import (
 )
 
 // Publisher is one WHIP session: a PeerConnection receiving a publisher's media and data into a
-// stream.Stream. Its run goroutine owns its lifetime; every way it ends (DELETE, ICE failure, a
-// replacing publisher, shutdown, never connecting) goes through the same teardown.
+// stream.Stream. Its lifetime is a stream.Peer's: one run goroutine, one teardown (DELETE, ICE
+// failure, a replacing publisher, shutdown, never connecting), Close = cancel + wait.
 type Publisher struct {
+	*stream.Peer
+	*wish.ICEState // ETag, trickle and ICE restart (COMMON-21..26)
+
 	// set at construction
 	id     string
 	stream *stream.Stream
 	pc     *webrtc.PeerConnection
-	ice    *stream.ICE // trickle and ICE restart (ice.go)
 	log    *slog.Logger
 	cfg    Config
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{} // closed when run has torn everything down
 
-	// signals from pion callbacks (closed once)
-	connected, failed  chan struct{}
-	connOnce, failOnce sync.Once
-	videoSSRC          atomic.Uint32 // SSRC of the forwarded video track, for PLIs
-	videoClaimed       atomic.Bool   // the first video track (of a simulcast set) is forwarded
-	onEnd              func(*Publisher)
-	mu                 sync.Mutex // guards closing, wg.Add and etag
-	closing            bool
-	etag               string         // of the current ICE session; replaced by an ICE restart
-	wg                 sync.WaitGroup // read loops and the keyframe loop
+	// written by pion callbacks, read by the keyframe loop
+	videoSSRC    atomic.Uint32 // SSRC of the forwarded video track, for PLIs
+	videoClaimed atomic.Bool   // the first video track (of a simulcast set) is forwarded
 }
 
 // ID is the session id, the last segment of the session URL.
@@ -54,59 +45,45 @@ func (p *Publisher) StreamName() string { return p.stream.Name() }
 // Stream is the stream the session publishes to.
 func (p *Publisher) Stream() *stream.Stream { return p.stream }
 
-// Connected is closed once the PeerConnection is connected.
-func (p *Publisher) Connected() <-chan struct{} { return p.connected }
-
-// Done is closed once the session has ended and released everything.
-func (p *Publisher) Done() <-chan struct{} { return p.done }
-
-// Close ends the session and waits until it has released everything. Safe to call many times and
-// from any goroutine except the session's own callbacks.
-func (p *Publisher) Close() error {
-	p.cancel()
-	<-p.done
-	return nil
-}
-
 // publish negotiates offer on a new PeerConnection for st, makes the session st's publisher
 // (closing the one it replaces) and starts it. onEnd runs once when the session ends, after it
 // released the stream. serverCtx bounds the session's life; ctx bounds negotiation only.
 func publish(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer string, onEnd func(*Publisher)) (*Publisher, string, error) {
-	pc, err := cfg.API.NewPeerConnection(webrtc.Configuration{})
+	peer, err := stream.NewPeer(cfg.API, serverCtx)
 	if err != nil {
-		return nil, "", fmt.Errorf("new peer connection: %w", err)
+		return nil, "", err
 	}
 	id := wish.NewID()
-	p := &Publisher{
-		id: id, etag: wish.NewETag(), stream: st, pc: pc, ice: stream.NewICE(pc), cfg: cfg,
-		log:       cfg.Logger.With("stream", st.Name(), "session", id, "side", "whip"),
-		done:      make(chan struct{}),
-		connected: make(chan struct{}), failed: make(chan struct{}),
-		onEnd: onEnd,
-	}
-	p.ctx, p.cancel = context.WithCancel(serverCtx)
-	pc.OnTrack(p.onTrack)
-	pc.OnDataChannel(p.onDataChannel)
-	pc.OnConnectionStateChange(p.onState)
+	log := cfg.Logger.With("stream", st.Name(), "session", id, "side", "whip")
+	p := &Publisher{Peer: peer, ICEState: wish.NewICEState(stream.NewICE(peer.PC()), log),
+		id: id, stream: st, pc: peer.PC(), cfg: cfg, log: log}
+	p.pc.OnTrack(p.onTrack)
+	p.pc.OnDataChannel(p.onDataChannel)
 
 	answer, err := p.negotiate(ctx, offer)
 	if err != nil {
-		p.cancel()
-		_ = pc.Close()
+		peer.Abort()
 		return nil, "", err
 	}
 	old, err := st.SetPublisher(p, !cfg.NoReplace)
 	if err != nil {
-		p.cancel()
-		_ = pc.Close()
+		peer.Abort()
 		return nil, "", err
 	}
 	if old != nil {
 		p.log.Info("replacing publisher")
 		_ = old.Close()
 	}
-	p.goWork(p.keyframes)
-	go p.run()
+	p.Go(p.keyframes)
+	peer.Run(cfg.ConnectTimeout, stream.PeerHooks{
+		Log: log,
+		Ended: func() {
+			p.stream.ClearPublisher(p)
+			if onEnd != nil {
+				onEnd(p)
+			}
+		},
+	})
 	return p, answer, nil
 }
 
@@ -130,69 +107,14 @@ func (p *Publisher) negotiate(ctx context.Context, offer string) (string, error)
 	return answer, nil
 }
 
-// run waits for the session to end, then tears it down: the one teardown path.
-func (p *Publisher) run() {
-	defer close(p.done)
-	reap := time.NewTimer(p.cfg.ConnectTimeout)
-	defer reap.Stop()
-	select {
-	case <-p.ctx.Done():
-	case <-p.failed:
-	case <-reap.C:
-		p.log.Info("never connected: reaped")
-	case <-p.connected:
-		p.log.Info("publisher connected")
-		select {
-		case <-p.ctx.Done():
-		case <-p.failed:
-		}
-	}
-	p.mu.Lock()
-	p.closing = true
-	p.mu.Unlock()
-	p.cancel()
-	if err := p.pc.Close(); err != nil { // DTLS close_notify; ends the read loops
-		p.log.Debug("close peer connection", "err", err)
-	}
-	p.wg.Wait()
-	p.stream.ClearPublisher(p)
-	p.log.Info("publisher ended")
-	if p.onEnd != nil {
-		p.onEnd(p)
-	}
-}
-
-// goWork starts fn on an owned goroutine unless the session is closing.
-func (p *Publisher) goWork(fn func()) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closing {
-		return
-	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		fn()
-	}()
-}
-
-func (p *Publisher) onState(s webrtc.PeerConnectionState) {
-	switch s {
-	case webrtc.PeerConnectionStateConnected:
-		p.connOnce.Do(func() { close(p.connected) })
-	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-		p.failOnce.Do(func() { close(p.failed) })
-	}
-}
-
 func (p *Publisher) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-	p.goWork(func() { drainRTCP(recv) })
+	p.Go(func() { drainRTCP(recv) })
 	forward := true
 	if remote.Kind() == webrtc.RTPCodecTypeVideo {
 		// Of several video tracks (simulcast layers) only the first is forwarded for now.
 		forward = p.videoClaimed.CompareAndSwap(false, true)
 	}
-	p.goWork(func() { p.read(remote, forward) })
+	p.Go(func() { p.read(remote, forward) })
 }
 
 // read forwards one remote track into the stream until the track ends. Header extensions are
@@ -234,14 +156,14 @@ func (p *Publisher) keyframes() {
 	var last time.Time
 	for {
 		select {
-		case <-p.ctx.Done():
+		case <-p.Context().Done():
 			return
 		case <-p.stream.KeyframeRequests():
 		}
 		if wait := p.cfg.KeyframeInterval - time.Since(last); wait > 0 {
 			t := time.NewTimer(wait)
 			select {
-			case <-p.ctx.Done():
+			case <-p.Context().Done():
 				t.Stop()
 				return
 			case <-t.C:

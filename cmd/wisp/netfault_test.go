@@ -143,8 +143,16 @@ func TestLossyNetworkNACK(t *testing.T) {
 	if rep.frames < want-30 {
 		t.Fatalf("only %d frames in the window", rep.frames)
 	}
-	if pl, vl := pubNet.lost.Load(), viewNet.lost.Load(); pl < 50 || vl < 50 {
-		t.Fatalf("only %d and %d datagrams lost on the publisher and viewer paths: the fault is not applied", pl, vl)
+	// The fault must really be applied: about 5 % of each path's datagrams dropped (at least 3 %,
+	// and enough of them to matter). The count varies with how many datagrams a path carried.
+	for _, path := range []struct {
+		name string
+		n    *faultNet
+	}{{"publisher", pubNet}, {"viewer", viewNet}} {
+		lost, total := path.n.lost.Load(), path.n.lost.Load()+path.n.passed.Load()
+		if lost < 20 || float64(lost) < 0.03*float64(total) {
+			t.Fatalf("%s path: only %d of %d datagrams lost: the fault is not applied", path.name, lost, total)
+		}
 	}
 	if rep.ratio < 0.99 {
 		t.Fatalf("%.2f %% of frames complete, want ≥ 99 %%", 100*rep.ratio)
