@@ -57,40 +57,21 @@ func (h *Handler) post(c echo.Context) error {
 	if err != nil {
 		return respond(c, err)
 	}
-	w := c.Response()
-	w.Header().Set("Location", wish.BaseURL(r, h.cfg.BaseURL)+"/whip/"+name+"/"+p.ID())
-	w.Header().Set("ETag", p.ETag())
-	w.Header().Set("Accept-Patch", wish.ContentTypeTrickle) // LEGACY-02
-	h.cfg.ICEServers.AddLinks(w.Header())                   // COMMON-15
-	w.Header().Set("Content-Type", wish.ContentTypeSDP)
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write([]byte(answer))
+	loc := wish.BaseURL(r, h.cfg.BaseURL) + "/whip/" + name + "/" + p.ID()
+	wish.WriteCreated(c.Response(), loc, p.ETag(), answer, h.cfg.ICEServers)
 	return nil
 }
 
-// patch trickles candidates or restarts ICE (RFC 9725 §4.3). Holding the unguessable session URL
-// authorises it, like DELETE (COMMON-17).
+// patch trickles candidates or restarts ICE (RFC 9725 §4.3).
 func (h *Handler) patch(c echo.Context) error {
-	p, ok := h.sessions.Get(c.Param("stream"), c.Param("id"))
-	if !ok {
-		return respond(c, wish.NotFound())
-	}
-	wish.ServePatch(c.Response(), c.Request(), p, h.cfg.Patch)
+	h.sessions.ServePatch(c.Response(), c.Request(), c.Param("stream"), c.Param("id"), h.cfg.Patch)
 	return nil
 }
 
-// delete ends the session; holding the session URL authorises it (COMMON-17).
+// delete ends the session (COMMON-17, COMMON-18, COMMON-19).
 func (h *Handler) delete(c echo.Context) error {
-	p, ok := h.sessions.Get(c.Param("stream"), c.Param("id"))
-	if !ok {
-		if h.sessions.Forget(c.Param("stream"), c.Param("id")) {
-			return c.NoContent(http.StatusOK) // it ended on its own just before: see wish.Sessions
-		}
-		return respond(c, wish.NotFound())
-	}
-	h.sessions.Take(p)
-	_ = p.Close() // If-Match is ignored on DELETE (COMMON-18)
-	return c.NoContent(http.StatusOK)
+	h.sessions.ServeDelete(c.Response(), c.Param("stream"), c.Param("id"))
+	return nil
 }
 
 // publish takes a hold on the stream, negotiates and records the session.
