@@ -60,7 +60,7 @@ func (h *Handler) post(c echo.Context) error {
 	if err := h.authorize(r, name); err != nil {
 		return respond(c, err)
 	}
-	offer, err := readOffer(r, h.cfg.MaxBody)
+	offer, err := wish.ReadOffer(r, h.cfg.MaxBody, wish.Receives)
 	if err != nil {
 		return respond(c, err)
 	}
@@ -122,28 +122,6 @@ func (h *Handler) Close() { h.sessions.CloseAll() }
 
 func (h *Handler) authorize(r *http.Request, name string) error {
 	return wish.Keys{Key: h.cfg.Key, Known: h.cfg.Known}.Authorize(r, name)
-}
-
-// readOffer reads and checks a WHEP offer: application/sdp, within the cap, valid SDP, and media
-// the player receives (WHEP-02: sendonly or inactive offers are refused).
-func readOffer(r *http.Request, max int64) (stream.Offer, error) {
-	body, err := wish.ReadBody(r, wish.ContentTypeSDP, max)
-	if err != nil {
-		return stream.Offer{}, err
-	}
-	o, err := stream.ParseOffer(body)
-	if err != nil {
-		return stream.Offer{}, err
-	}
-	if !o.Audio && !o.Video {
-		return stream.Offer{}, wish.Unprocessable("the offer receives no audio or video")
-	}
-	for kind, dir := range o.Directions {
-		if dir == "sendonly" || dir == "inactive" {
-			return stream.Offer{}, wish.Unprocessable("%s is %s; a WHEP offer receives media", kind, dir)
-		}
-	}
-	return o, nil
 }
 
 // respond writes err as problem details with its spec status.

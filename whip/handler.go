@@ -6,7 +6,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/wisp-media/wisp/stream"
 	"github.com/wisp-media/wisp/wish"
 )
 
@@ -49,11 +48,11 @@ func (h *Handler) post(c echo.Context) error {
 	if err := h.authorize(r, name); err != nil {
 		return respond(c, err)
 	}
-	offer, err := readOffer(r, h.cfg.MaxBody)
+	offer, err := wish.ReadOffer(r, h.cfg.MaxBody, wish.Sends)
 	if err != nil {
 		return respond(c, err)
 	}
-	p, answer, err := h.publish(r.Context(), name, offer)
+	p, answer, err := h.publish(r.Context(), name, offer.SDP)
 	if err != nil {
 		return respond(c, err)
 	}
@@ -105,28 +104,6 @@ func (h *Handler) Close() { h.sessions.CloseAll() }
 
 func (h *Handler) authorize(r *http.Request, name string) error {
 	return wish.Keys{Key: h.cfg.Key, Known: h.cfg.Known}.Authorize(r, name)
-}
-
-// readOffer reads and checks a WHIP offer: application/sdp, within the cap, valid SDP, and media
-// the publisher sends (WHIP-01: recvonly or inactive offers are refused).
-func readOffer(r *http.Request, max int64) (string, error) {
-	body, err := wish.ReadBody(r, wish.ContentTypeSDP, max)
-	if err != nil {
-		return "", err
-	}
-	o, err := stream.ParseOffer(body)
-	if err != nil {
-		return "", err
-	}
-	if !o.Audio && !o.Video {
-		return "", wish.Unprocessable("the offer has no audio or video to publish")
-	}
-	for kind, dir := range o.Directions {
-		if dir == "recvonly" || dir == "inactive" {
-			return "", wish.Unprocessable("%s is %s; a WHIP offer sends media", kind, dir)
-		}
-	}
-	return body, nil
 }
 
 // respond writes err as problem details with its spec status.

@@ -1,0 +1,42 @@
+package wish
+
+import (
+	"net/http"
+
+	"github.com/wisp-media/wisp/stream"
+)
+
+// Sides of an offer: what the client does with media. A WHIP publisher sends (it may not offer
+// recvonly or inactive media, WHIP-01); a WHEP player receives (it may not offer sendonly or
+// inactive media, WHEP-02).
+const (
+	Sends    = "sendonly"
+	Receives = "recvonly"
+)
+
+// ReadOffer reads and checks the offer of a POST: application/sdp (415), within max bytes (413),
+// valid SDP (400), at least one audio or video section, and no section in the direction opposite
+// to side or inactive (422).
+func ReadOffer(r *http.Request, max int64, side string) (stream.Offer, error) {
+	body, err := ReadBody(r, ContentTypeSDP, max)
+	if err != nil {
+		return stream.Offer{}, err
+	}
+	o, err := stream.ParseOffer(body)
+	if err != nil {
+		return stream.Offer{}, err
+	}
+	if !o.Audio && !o.Video {
+		return stream.Offer{}, Unprocessable("the offer has no audio or video")
+	}
+	opposite := Receives
+	if side == Receives {
+		opposite = Sends
+	}
+	for kind, dir := range o.Directions {
+		if dir == opposite || dir == "inactive" {
+			return stream.Offer{}, Unprocessable("%s is %s; this endpoint takes %s media", kind, dir, side)
+		}
+	}
+	return o, nil
+}
