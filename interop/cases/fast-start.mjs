@@ -5,9 +5,11 @@
 // Publisher: the load tool (cmd/wisp-load publish) sends testdata/media/h264-720p.h264 (1280x720,
 // 30 fps, IDR at frames 0 and 60 of 120: a keyframe every 2 s, looped) paced in real time. It is
 // PLI-deaf like OBS and ffmpeg: it builds client.PublishOptions without HonorPLI, so a PLI or FIR
-// is only counted (client/pace.go). This case checks that from the outside: the publisher reports
-// the keyframe requests it received (wisp sends one when the video track starts; Chromium may send
-// more), and yet the browser decodes keyframes only on the 2 s cadence predicted below.
+// is only counted (client/pace.go). This case checks that from the outside: 1.5 s after the
+// browser joined, a second viewer (wisp-load view -pli) sends a PLI, which wisp passes on; the
+// publisher must report ≥ 2 keyframe requests (that one and the one wisp sends when the video track
+// starts), and yet the browser must decode keyframes only on the 2 s cadence predicted below. With
+// HonorPLI switched on in the load tool the case fails (a keyframe at join + 1.65 s).
 //
 // The GOP phase comes from the server: GET /api/streams lists the stream's video codec once wisp
 // has read the first video packet, which is frame 0 (an IDR). Polling every 10 ms puts the first
@@ -24,7 +26,7 @@
 // browser's own later keyframes (keyFramesDecoded) must land on the predicted cadence, which
 // checks the phase estimate and that no keyframe came on request.
 import { join } from "node:path";
-import { assert, env, interopDir, launchChromium, logPage, runCase, sleep, startWisp, streamInfo, waitFor } from "../lib/harness.mjs";
+import { assert, env, interopDir, launchChromium, logPage, pending, runCase, sleep, startWisp, streamInfo, waitFor } from "../lib/harness.mjs";
 
 const STREAM = "faststart";
 const CLIP = join(interopDir, "..", "testdata", "media", "h264-720p.h264");
@@ -37,6 +39,7 @@ const WINDOW_MS = 5000; // playback window after the first frame
 const MIN_FRAMES = Math.ceil(0.9 * FPS * WINDOW_MS / 1000); // 135
 const MAX_FREEZE_S = 0.2;
 const MAX_JITTER_MS = 200;
+const PLI_AT_MS = 1500; // when the keyframe-requesting viewer starts, after the join
 
 // Page-side probe, installed before the page's scripts: every 20 ms, the inbound video stats of
 // the page's current RTCPeerConnection (window.wisp.pc), stamped with Date.now() after getStats
@@ -156,6 +159,14 @@ runCase(async ({ procs, log, defer }) => {
     `(the publisher's next keyframe is sent at join + ${nextKey - joinAt} ms): no fast start`);
   assert(first.keyFramesDecoded >= 1, `first decoded frame without a keyframe: ${JSON.stringify(first)}`);
 
+  // A keyframe request in mid-GOP: a second viewer (the load tool) sends one PLI when its video
+  // starts, about join + 1.65 s, 0.25 s into the next GOP; wisp passes it to the publisher. A
+  // publisher that honoured it would send a keyframe at once, off the 2 s cadence checked below.
+  await sleep(joinAt + PLI_AT_MS - Date.now()); // pacing, not a wait for a result
+  const pliViewer = procs.start("wisp-load-view-pli", env.wispLoad, ["view", "-whep", `${base}/whep/${STREAM}`, "-n", "1",
+    "-pli", "-audio-track=false", "-settle", "0s", "-duration", "1s"], { capture: true });
+  const pliAt = Date.now();
+
   // 4. Playback over the next WINDOW_MS, and the jitter buffer 3–4 s after the join.
   const end = Math.max(first.t + WINDOW_MS, joinAt + 4000) + 50;
   const p = await waitFor(`stats up to join + ${end - joinAt} ms`, async () => {
@@ -195,9 +206,18 @@ runCase(async ({ procs, log, defer }) => {
       `keyframe ${i + 2} decoded at join + ${t - joinAt} ms; the publisher sends it at join + ${sent - joinAt} ms`);
   }
 
-  // The publisher received keyframe requests and ignored them (its JSON report, at SIGTERM).
-  const info = await streamInfo(base, STREAM);
-  assert(info?.viewers === 1, `wisp lists ${JSON.stringify(info)}`);
+  // The publisher received keyframe requests and ignored them (its JSON report, at SIGTERM): the
+  // one wisp sends when the video track starts and the PLI viewer's.
+  await waitFor("the PLI viewer to exit", () => pliViewer.exitCode !== null || pliViewer.signalCode !== null,
+    { timeoutMs: 15000, intervalMs: 50 });
+  const pv = JSON.parse(pliViewer.stdoutText);
+  log(`PLI viewer started at join + ${pliAt - joinAt} ms: ${JSON.stringify({ connected: pv.connected, joinConnectedMs: pv.joinConnectedMs, joinFirstKeyframeMs: pv.joinFirstKeyframeMs, errors: pv.errors })}`);
+  assert(pliViewer.exitCode === 0 && pv.connected === 1, `the PLI viewer failed (exit ${pliViewer.exitCode}): ${pliViewer.stdoutText}`);
+  const info = await waitFor("wisp to list only the browser viewer", async () => {
+    const s = await streamInfo(base, STREAM);
+    return s?.viewers === 1 ? s : pending({ stream: s });
+  }, { timeoutMs: 10000, intervalMs: 100 });
+  assert(info.live, `wisp lists ${JSON.stringify(info)}`);
   process.kill(pub.pid, "SIGTERM");
   const exit = await waitFor("wisp-load to exit after SIGTERM", () => pub.exitCode !== null || pub.signalCode !== null,
     { timeoutMs: 10000, intervalMs: 50 }).then(() => ({ code: pub.exitCode, signal: pub.signalCode }));
@@ -205,7 +225,7 @@ runCase(async ({ procs, log, defer }) => {
   const report = JSON.parse(pub.stdoutText);
   const requests = report.stats.PLI + report.stats.FIR;
   log(`publisher report: ${JSON.stringify(report)}`);
-  assert(requests >= 1, `the publisher received no keyframe request (${JSON.stringify(report.stats)}): deafness not shown`);
+  assert(requests >= 2, `the publisher received ${requests} keyframe requests, want ≥ 2 (wisp's and the PLI viewer's): ${JSON.stringify(report.stats)}`);
   const summary = `join → first frame ${m.firstFrameMs} ms (connected ${m.connectMs} ms; deadline ${m.deadlineMs} ms, ` +
     `next publisher keyframe ${m.nextKeyMs} ms); ${frames} frames in ${m.windowMs} ms; freezes ${m.freezeCount} ` +
     `(${m.totalFreezesDuration} s); jitter buffer ${m.jitterBufferMs} ms; publisher ignored ${requests} keyframe requests`;
