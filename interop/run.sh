@@ -7,7 +7,8 @@
 #     when something is missing);
 #  2. npm ci in interop/ from the committed package-lock.json (playwright-core, whip-whep; no
 #     browser download: Debian's chromium is used);
-#  3. builds wisp and the no-op gupnp-igd library (gupnp-stub/) into a temporary folder;
+#  3. builds wisp, the load tool (cmd/wisp-load, a PLI-deaf file publisher) and the no-op
+#     gupnp-igd library (gupnp-stub/) into a temporary folder;
 #  4. runs each case (cases/*.mjs, or the names given) in its own network namespace
 #     (lib/netns.sh) under its own time limit; a case stops every process it started by pid, and
 #     the namespace's PID namespace ends whatever is left when the case's node process exits;
@@ -32,10 +33,10 @@ if [[ ! -d "$here/node_modules/playwright-core" || ! -d "$here/node_modules/whip
   (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
-# --- 3. wisp and the gupnp-igd stub -------------------------------------------------------------
+# --- 3. wisp, wisp-load and the gupnp-igd stub ---------------------------------------------------
 work="$(mktemp -d /tmp/wisp-interop.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-(cd "$root" && go build -o "$work/wisp" ./cmd/wisp)
+(cd "$root" && go build -o "$work/wisp" ./cmd/wisp && go build -o "$work/wisp-load" ./cmd/wisp-load)
 mkdir -p "$work/gstub"
 # shellcheck disable=SC2046
 gcc -shared -fPIC -O2 -Wall -o "$work/gstub/libgupnp-igd-1.0.so.4" -Wl,-soname,libgupnp-igd-1.0.so.4 \
@@ -45,7 +46,7 @@ gcc -shared -fPIC -O2 -Wall -o "$work/gstub/libgupnp-igd-1.0.so.4" -Wl,-soname,l
 artifacts="$root/test-artifacts/interop"
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
-export WISP_BIN="$work/wisp" WISP_GUPNP_STUB_DIR="$work/gstub" WISP_ARTIFACTS="$artifacts"
+export WISP_BIN="$work/wisp" WISP_LOAD_BIN="$work/wisp-load" WISP_GUPNP_STUB_DIR="$work/gstub" WISP_ARTIFACTS="$artifacts"
 export CHROMIUM="${CHROMIUM:-$(command -v chromium || true)}"
 limit="${INTEROP_CASE_TIMEOUT:-90}"
 

@@ -22,7 +22,7 @@ type viewFlags struct {
 	ramp              float64
 	duration, settle  time.Duration
 	count, audio      bool
-	perViewer         bool
+	perViewer, pli    bool
 	pid               int
 }
 
@@ -53,6 +53,7 @@ func runView(ctx context.Context, args []string) (any, error) {
 	fs.BoolVar(&f.count, "count", false, "count SRTP packets at the socket after the first keyframe, without decrypting (cheap: hundreds of viewers per core)")
 	fs.BoolVar(&f.audio, "audio-track", true, "viewers ask for audio too")
 	fs.BoolVar(&f.perViewer, "per-viewer", false, "report each viewer too")
+	fs.BoolVar(&f.pli, "pli", false, "each viewer sends one PLI when its video starts (a keyframe request the server passes to the publisher)")
 	fs.IntVar(&f.pid, "pid", 0, "server pid: report its CPU seconds per GB delivered and RSS per viewer from /proc")
 	_ = fs.Parse(args)
 	if f.whep == "" || f.n < 1 || f.ramp <= 0 {
@@ -165,7 +166,7 @@ func (w *viewer) run(ctx context.Context, f viewFlags) {
 	}
 	nctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	w.v, err = client.View(nctx, f.whep, client.ViewOptions{Video: true, Audio: f.audio, DataChannel: f.data, Token: f.token, API: api})
+	w.v, err = client.View(nctx, f.whep, client.ViewOptions{Video: true, Audio: f.audio, DataChannel: f.data, Token: f.token, API: api, PLIOnStart: f.pli})
 	if err != nil {
 		w.err = err
 		return

@@ -12,6 +12,7 @@ export const interopDir = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 /** Settings handed down by run.sh through the environment. */
 export const env = {
   wisp: process.env.WISP_BIN || "wisp",
+  wispLoad: process.env.WISP_LOAD_BIN || "wisp-load",
   gupnpStub: process.env.WISP_GUPNP_STUB_DIR || "",
   artifacts: process.env.WISP_ARTIFACTS || resolve(interopDir, "..", "test-artifacts", "interop"),
   chromium: process.env.CHROMIUM || commandPath("chromium"),
