@@ -37,7 +37,9 @@ type config struct {
 	LenientIfMatch, NoICERestart bool
 	// WHEPRequirePublisher answers viewers of an idle stream 409 + Retry-After (else they wait).
 	WHEPRequirePublisher bool
-	Limits               limitsConfig // overload guards (limits.go); zero values switch a guard off
+	// NoReplace answers a second publisher of a live stream 409 instead of replacing the first.
+	NoReplace bool
+	Limits    limitsConfig // overload guards (limits.go); zero values switch a guard off
 	// ConnectTimeout reaps a session whose connection does not come up (COMMON-19); 0 = 15 s.
 	ConnectTimeout time.Duration
 }
@@ -87,6 +89,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	turnSecret := fs.String("turn-secret", env("WISP_TURN_SECRET", ""), "TURN shared secret: Link headers carry credentials valid for 1 h (env WISP_TURN_SECRET)")
 	lenient := fs.String("lenient-if-match", env("WISP_LENIENT_IF_MATCH", "true"), "accept a trickle PATCH without If-Match (Medooze's WHEP client sends none); false answers 428 (env WISP_LENIENT_IF_MATCH)")
 	iceRestart := fs.String("ice-restart", env("WISP_ICE_RESTART", "true"), "accept ICE restarts by PATCH; false answers 422 (env WISP_ICE_RESTART)")
+	replacePub := fs.String("replace-publisher", env("WISP_REPLACE_PUBLISHER", "true"), "a new publisher with the right key replaces a live one (OBS reconnects so); false answers 409 (env WISP_REPLACE_PUBLISHER)")
 	requirePub := fs.String("whep-require-publisher", env("WISP_WHEP_REQUIRE_PUBLISHER", "false"), "answer viewers of an idle stream 409 + Retry-After instead of letting them wait (env WISP_WHEP_REQUIRE_PUBLISHER)")
 	var iceServers listFlag
 	iceServers.setDefault(getenv("WISP_ICE_SERVERS"))
@@ -156,6 +159,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return config{}, fmt.Errorf("-ice-restart: %q is not true or false", *iceRestart)
 	}
 	c.NoICERestart = !restart
+	replace, err := strconv.ParseBool(*replacePub)
+	if err != nil {
+		return config{}, fmt.Errorf("-replace-publisher: %q is not true or false", *replacePub)
+	}
+	c.NoReplace = !replace
 	if c.WHEPRequirePublisher, err = strconv.ParseBool(*requirePub); err != nil {
 		return config{}, fmt.Errorf("-whep-require-publisher: %q is not true or false", *requirePub)
 	}

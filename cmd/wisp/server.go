@@ -57,7 +57,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	s.whip = whip.NewHandler(s.ctx, whip.Config{
 		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.PublishKeys), Known: cfg.PublishKeys.known,
 		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL,
-		ConnectTimeout: cfg.ConnectTimeout,
+		ConnectTimeout: cfg.ConnectTimeout, NoReplace: cfg.NoReplace,
 	})
 	s.whep = whep.NewHandler(s.ctx, whep.Config{
 		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), Known: cfg.WatchKeys.known,
