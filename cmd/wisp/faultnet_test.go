@@ -60,7 +60,10 @@ func (n *faultNet) drop() bool {
 
 // api is a pion API like client.NewLoopbackAPI's (default codecs and interceptors, IPv4 UDP host
 // candidates with loopback, mDNS off) on this faulty socket layer.
-func (n *faultNet) api(t testing.TB) *webrtc.API {
+func (n *faultNet) api(t testing.TB) *webrtc.API { return netAPI(t, n) }
+
+// netAPI is a pion API like client.NewLoopbackAPI's on the socket layer n.
+func netAPI(t testing.TB, n transport.Net) *webrtc.API {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)

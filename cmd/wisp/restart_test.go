@@ -32,6 +32,12 @@ func newRawPeer(t *testing.T) *rawPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newRawPeerAPI(t, api)
+}
+
+// newRawPeerAPI is newRawPeer on the caller's pion API (for example one on a test socket layer).
+func newRawPeerAPI(t *testing.T, api *webrtc.API) *rawPeer {
+	t.Helper()
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
