@@ -55,11 +55,13 @@ func newAssembler(mimeType string) *assembler {
 
 // push adds the next packet as read from the track and returns a frame when one completes.
 func (a *assembler) push(p *rtp.Packet, at time.Time) (Frame, bool) {
+	gap := false
 	if a.haveSeq {
 		switch d := p.SequenceNumber - a.lastSeq; {
 		case d == 0 || d >= 0x8000:
 			return Frame{}, false // duplicate or late: its frame is already done or discarded
 		case d > 1:
+			gap = true
 			a.broken = true
 			a.depack = a.newDepacketizer() // forget half-collected FU-A fragments
 		}
@@ -73,7 +75,9 @@ func (a *assembler) push(p *rtp.Packet, at time.Time) (Frame, bool) {
 	}
 	if !a.inFrame {
 		a.inFrame, a.ts, a.buf = true, p.Timestamp, a.buf[:0]
-		a.broken = !a.depack.IsPartitionHead(p.Payload)
+		// A frame that starts right after a gap may have lost its first packets (an H.264
+		// keyframe's STAP-A with SPS/PPS), though the next one also looks like a partition head.
+		a.broken = gap || !a.depack.IsPartitionHead(p.Payload)
 	}
 	if !a.broken {
 		data, err := a.depack.Unmarshal(p.Payload)
