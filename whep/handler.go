@@ -85,33 +85,17 @@ func (h *Handler) delete(c echo.Context) error {
 	return nil
 }
 
-// watch takes a hold on the stream, negotiates and records the session.
+// watch negotiates and records a viewer session holding the stream.
 func (h *Handler) watch(reqCtx context.Context, name string, offer stream.Offer) (*Viewer, string, error) {
-	st, err := h.cfg.Registry.Acquire(name)
-	if err != nil {
-		return nil, "", err
-	}
-	if h.cfg.RequirePublisher && !st.Info().Live {
-		h.cfg.Registry.Release(st)
-		e := wish.Errorf(http.StatusConflict, "Conflict", "stream %s is not live", name)
-		e.Header.Set("Retry-After", "5")
-		return nil, "", e
-	}
-	ctx, cancel := context.WithTimeout(reqCtx, h.cfg.NegotiateTimeout)
-	defer cancel()
-	v, answer, err := watch(ctx, h.ctx, h.cfg, st, offer, h.ended)
-	if err != nil {
-		h.cfg.Registry.Release(st)
-		return nil, "", err
-	}
-	h.sessions.Add(v)
-	return v, answer, nil
-}
-
-// ended is the Viewer's onEnd: bookkeeping only.
-func (h *Handler) ended(v *Viewer) {
-	h.sessions.Remove(v)
-	h.cfg.Registry.Release(v.Stream())
+	return h.sessions.Open(reqCtx, h.cfg.Registry, name, h.cfg.NegotiateTimeout,
+		func(ctx context.Context, st *stream.Stream) (*Viewer, string, error) {
+			if h.cfg.RequirePublisher && !st.Info().Live {
+				e := wish.Errorf(http.StatusConflict, "Conflict", "stream %s is not live", name)
+				e.Header.Set("Retry-After", "5")
+				return nil, "", e
+			}
+			return watch(ctx, h.ctx, h.cfg, st, offer, func(v *Viewer) { h.sessions.Ended(h.cfg.Registry, st, v) })
+		})
 }
 
 // Len returns the number of live sessions.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/wisp-media/wisp/stream"
 	"github.com/wisp-media/wisp/wish"
 )
 
@@ -73,27 +74,12 @@ func (h *Handler) delete(c echo.Context) error {
 	return nil
 }
 
-// publish takes a hold on the stream, negotiates and records the session.
+// publish negotiates and records a publisher session holding the stream.
 func (h *Handler) publish(reqCtx context.Context, name, offer string) (*Publisher, string, error) {
-	st, err := h.cfg.Registry.Acquire(name)
-	if err != nil {
-		return nil, "", err
-	}
-	ctx, cancel := context.WithTimeout(reqCtx, h.cfg.NegotiateTimeout)
-	defer cancel()
-	p, answer, err := publish(ctx, h.ctx, h.cfg, st, offer, h.ended)
-	if err != nil {
-		h.cfg.Registry.Release(st)
-		return nil, "", err
-	}
-	h.sessions.Add(p)
-	return p, answer, nil
-}
-
-// ended is the Publisher's onEnd: bookkeeping only.
-func (h *Handler) ended(p *Publisher) {
-	h.sessions.Remove(p)
-	h.cfg.Registry.Release(p.Stream())
+	return h.sessions.Open(reqCtx, h.cfg.Registry, name, h.cfg.NegotiateTimeout,
+		func(ctx context.Context, st *stream.Stream) (*Publisher, string, error) {
+			return publish(ctx, h.ctx, h.cfg, st, offer, func(p *Publisher) { h.sessions.Ended(h.cfg.Registry, st, p) })
+		})
 }
 
 // Len returns the number of live sessions.
