@@ -37,9 +37,6 @@ func (t *Track) NewSource(codec webrtc.RTPCodecParameters) *Source {
 // Codec returns the source's MIME type in lower case.
 func (s *Source) Codec() string { return s.key }
 
-// Current reports whether s is still the Track's current Source.
-func (s *Source) Current() bool { return s.track.current.Load() == s }
-
 // Detach makes the Track sourceless if s is still its current Source (the publisher left).
 func (s *Source) Detach() { s.track.current.CompareAndSwap(s, nil) }
 

@@ -45,12 +45,6 @@ func newStream(name string, relay datarelay.Config) *Stream {
 // Name is the stream's name (the path segment of its WHIP and WHEP URLs).
 func (s *Stream) Name() string { return s.name }
 
-// Video is the Track every viewer binds for video.
-func (s *Stream) Video() *Track { return s.video }
-
-// Audio is the Track every viewer binds for audio.
-func (s *Stream) Audio() *Track { return s.audio }
-
 // Track returns the Track of the given kind (nil for other kinds).
 func (s *Stream) Track(kind webrtc.RTPCodecType) *Track {
 	switch kind {
@@ -124,6 +118,11 @@ type Info struct {
 	PublishedAt time.Time `json:"publishedAt,omitzero"`
 	Video       string    `json:"video,omitempty"`
 	Audio       string    `json:"audio,omitempty"`
+	// Fan-out counters of the video Track: packets sent (once per packet, not per viewer),
+	// deliveries skipped because a viewer's worker fell behind, and NACKed packets resent.
+	VideoPackets uint64 `json:"videoPackets"`
+	Dropped      uint64 `json:"dropped"`
+	Resent       uint64 `json:"resent"`
 }
 
 // Info returns a snapshot of the stream's state.
@@ -137,5 +136,6 @@ func (s *Stream) Info() Info {
 	if src := s.audio.current.Load(); src != nil {
 		info.Audio = src.key
 	}
+	info.VideoPackets, info.Dropped, info.Resent = s.video.Written(), s.video.Dropped(), s.video.Resent()
 	return info
 }

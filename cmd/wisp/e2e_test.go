@@ -49,6 +49,11 @@ func TestFanOutThreeViewers(t *testing.T) {
 	if !ok {
 		t.Fatal("stream cam not in registry")
 	}
+	// The fan-out counters of /api/streams: packets went out, and on loopback with three viewers
+	// no worker fell behind.
+	if info := st.Info(); info.VideoPackets == 0 || info.Dropped != 0 {
+		t.Fatalf("video packets %d, dropped %d; want > 0 and 0", info.VideoPackets, info.Dropped)
+	}
 	waitFor(t, 10*time.Second, "3 relay subscribers", func() bool { return st.Relay().Stats().Subscribers == 3 })
 	<-pub.DataOpen()
 	var sent []client.Message

@@ -157,6 +157,10 @@ func TestLossyNetworkNACK(t *testing.T) {
 	if rep.ratio < 0.99 {
 		t.Fatalf("%.2f %% of frames complete, want ≥ 99 %%", 100*rep.ratio)
 	}
+	// The viewer's losses were repaired by wisp from its shared packet ring (not by the publisher).
+	if st, ok := srv.registry.Get("lossy"); !ok || st.Info().Resent == 0 {
+		t.Fatal("wisp resent no packet to the lossy viewer")
+	}
 }
 
 // A viewer whose network dies (every datagram dropped both ways, no DTLS close, no DELETE) is
