@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
@@ -9,16 +10,25 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
+// APIOptions tunes NewAPI. The zero value is NewLoopbackAPI's.
+type APIOptions struct {
+	// Net replaces the operating system's socket layer (fault injection, network namespaces).
+	Net transport.Net
+	// NoLoopback stops gathering loopback candidates (when the path under test is another link).
+	NoLoopback bool
+	// Disconnected, Failed and KeepAlive are the ICE timeouts, applied when any is set (set all
+	// three then); all zero keeps pion's.
+	Disconnected, Failed, KeepAlive time.Duration
+}
+
 // NewLoopbackAPI returns a pion API with the default codecs and interceptors whose ICE agent
 // gathers IPv4 UDP host candidates only, including loopback, with mDNS off. That lets a client
 // reach a server on 127.0.0.1 and keeps gathering instant. Publish and View build one per session
 // when their options carry no API.
-func NewLoopbackAPI() (*webrtc.API, error) {
-	return newAPI(nil)
-}
+func NewLoopbackAPI() (*webrtc.API, error) { return NewAPI(APIOptions{}) }
 
-// newAPI builds the loopback API; a non-nil n replaces the socket layer (see cutNet).
-func newAPI(n transport.Net) (*webrtc.API, error) {
+// NewAPI returns NewLoopbackAPI's API changed by o.
+func NewAPI(o APIOptions) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("register codecs: %w", err)
@@ -28,11 +38,14 @@ func newAPI(n transport.Net) (*webrtc.API, error) {
 		return nil, fmt.Errorf("register interceptors: %w", err)
 	}
 	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
+	se.SetIncludeLoopbackCandidate(!o.NoLoopback)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	if n != nil {
-		se.SetNet(n)
+	if o.Net != nil {
+		se.SetNet(o.Net)
+	}
+	if o.Disconnected > 0 || o.Failed > 0 || o.KeepAlive > 0 {
+		se.SetICETimeouts(o.Disconnected, o.Failed, o.KeepAlive)
 	}
 	return webrtc.NewAPI(
 		webrtc.WithMediaEngine(m),

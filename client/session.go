@@ -50,7 +50,7 @@ func newSession(api *webrtc.API, hc *http.Client, token string) (*session, error
 		if err != nil {
 			return nil, fmt.Errorf("network: %w", err)
 		}
-		if api, err = newAPI(n); err != nil {
+		if api, err = NewAPI(APIOptions{Net: n}); err != nil {
 			return nil, err
 		}
 		s.net = n

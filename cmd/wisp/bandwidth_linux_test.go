@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/transport/v4"
 	"github.com/pion/transport/v4/stdnet"
 	"github.com/pion/webrtc/v4"
@@ -118,20 +116,14 @@ func (n *nsNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn
 	return r.c, nil
 }
 
+// api is a pion API on the namespace's sockets, without loopback candidates: the capped veth must
+// be the only path.
 func (n *nsNet) api(t *testing.T) *webrtc.API {
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
+	api, err := client.NewAPI(client.APIOptions{Net: n, NoLoopback: true})
+	if err != nil {
 		t.Fatal(err)
 	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNet(n)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return api
 }
 
 // A viewer behind a link capped far below the stream's bitrate (tc tbf on a veth pair into its

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/interceptor"
 	"github.com/pion/transport/v4"
 	"github.com/pion/transport/v4/stdnet"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/wisp-media/wisp/client"
 )
 
 // faultNet is the socket layer of a test peer on a bad network: every UDP datagram, in either
@@ -64,20 +64,11 @@ func (n *faultNet) api(t testing.TB) *webrtc.API { return netAPI(t, n) }
 
 // netAPI is a pion API like client.NewLoopbackAPI's on the socket layer n.
 func netAPI(t testing.TB, n transport.Net) *webrtc.API {
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterDefaultCodecs(); err != nil {
+	api, err := client.NewAPI(client.APIOptions{Net: n})
+	if err != nil {
 		t.Fatal(err)
 	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
-		t.Fatal(err)
-	}
-	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNet(n)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return api
 }
 
 // ListenUDP wraps the host-candidate sockets.
