@@ -89,7 +89,7 @@ func (h *Handler) Len() int { return h.sessions.Len() }
 func (h *Handler) Close() { h.sessions.CloseAll() }
 
 func (h *Handler) authorize(r *http.Request, name string) error {
-	return wish.Keys{Key: h.cfg.Key, Known: h.cfg.Known}.Authorize(r, name)
+	return h.cfg.Keys.Authorize(r, name)
 }
 
 // respond writes err as problem details with its spec status.

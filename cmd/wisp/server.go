@@ -54,16 +54,14 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	})
 	iceServers := wish.ICEServers{URLs: cfg.ICEServers, Secret: cfg.TURNSecret}
 	patch := wish.PatchPolicy{LenientIfMatch: cfg.LenientIfMatch, NoRestart: cfg.NoICERestart}
-	s.whip = whip.NewHandler(s.ctx, whip.Config{
-		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.PublishKeys), Known: cfg.PublishKeys.known,
-		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL,
-		ConnectTimeout: cfg.ConnectTimeout, NoReplace: cfg.NoReplace,
-	})
-	s.whep = whep.NewHandler(s.ctx, whep.Config{
-		API: api, Registry: s.registry, Logger: log, Key: keyFunc(cfg.WatchKeys), Known: cfg.WatchKeys.known,
-		ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL, RequirePublisher: cfg.WHEPRequirePublisher,
-		ConnectTimeout: cfg.ConnectTimeout,
-	})
+	endpoint := func(keys keyMap) wish.Endpoint {
+		return wish.Endpoint{Logger: log, Keys: wish.Keys{Key: keyFunc(keys), Known: keys.known},
+			ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL, ConnectTimeout: cfg.ConnectTimeout}
+	}
+	s.whip = whip.NewHandler(s.ctx, whip.Config{API: api, Registry: s.registry,
+		Endpoint: endpoint(cfg.PublishKeys), NoReplace: cfg.NoReplace})
+	s.whep = whep.NewHandler(s.ctx, whep.Config{API: api, Registry: s.registry,
+		Endpoint: endpoint(cfg.WatchKeys), RequirePublisher: cfg.WHEPRequirePublisher})
 	s.limits = newLimits(cfg.Limits, func() int { return s.whip.Len() + s.whep.Len() })
 	s.echo = s.routes()
 	s.http = &http.Server{

@@ -1,0 +1,49 @@
+package wish
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Endpoint is the HTTP side of a WHIP or WHEP endpoint, the same for both: who may use it, what
+// its responses announce, and how long and how much it takes. Zero durations and sizes take the
+// defaults noted.
+type Endpoint struct {
+	Logger *slog.Logger
+	// Keys decide who may POST (COMMON-16); the zero value leaves the endpoint open.
+	Keys Keys
+	// ICEServers are announced in Link headers on the 201 and on an authorised non-preflight
+	// OPTIONS (COMMON-14, COMMON-15).
+	ICEServers ICEServers
+	// Patch is the trickle / ICE-restart policy on session URLs (COMMON-20 to COMMON-27).
+	Patch PatchPolicy
+	// BaseURL, if set, is the public scheme://host used in Location headers.
+	BaseURL string
+	// NegotiateTimeout bounds a POST's offer/answer exchange, gathering included (default 5 s,
+	// under OBS's 8 s request timeout).
+	NegotiateTimeout time.Duration
+	// ConnectTimeout reaps a session whose connection does not come up (default 15 s; COMMON-19).
+	ConnectTimeout time.Duration
+	// MaxBody caps an SDP body (default DefaultMaxBody; PATCH bodies too unless Patch sets one).
+	MaxBody int64
+}
+
+// WithDefaults returns e with every unset field filled in.
+func (e Endpoint) WithDefaults() Endpoint {
+	if e.Logger == nil {
+		e.Logger = slog.New(slog.DiscardHandler)
+	}
+	if e.NegotiateTimeout <= 0 {
+		e.NegotiateTimeout = 5 * time.Second
+	}
+	if e.ConnectTimeout <= 0 {
+		e.ConnectTimeout = 15 * time.Second
+	}
+	if e.MaxBody <= 0 {
+		e.MaxBody = DefaultMaxBody
+	}
+	if e.Patch.MaxBody <= 0 {
+		e.Patch.MaxBody = e.MaxBody
+	}
+	return e
+}
