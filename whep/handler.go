@@ -57,7 +57,7 @@ func (h *Handler) Register(e *echo.Echo) {
 func (h *Handler) post(c echo.Context) error {
 	r := c.Request()
 	name := c.Param("stream")
-	if err := h.authorize(r, name); err != nil {
+	if err := h.cfg.Keys.Authorize(r, name); err != nil {
 		return respond(c, err)
 	}
 	offer, err := wish.ReadOffer(r, h.cfg.MaxBody, wish.Receives)
@@ -104,10 +104,6 @@ func (h *Handler) Len() int { return h.sessions.Len() }
 // Close ends every session and waits for them.
 func (h *Handler) Close() { h.sessions.CloseAll() }
 
-func (h *Handler) authorize(r *http.Request, name string) error {
-	return h.cfg.Keys.Authorize(r, name)
-}
-
 // respond writes err as problem details with its spec status.
 func respond(c echo.Context, err error) error {
 	wish.WriteProblem(c.Response(), wish.Problem(err))
@@ -122,17 +118,11 @@ func discover(c echo.Context) error {
 
 func noContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
 
-// options answers a non-preflight OPTIONS (preflights are answered by the CORS layer): 200 with
-// Accept-Post (COMMON-13), Accept-Patch, the methods, and to an authorised caller on the endpoint
-// the ice-server Links (COMMON-14).
+// options answers a non-preflight OPTIONS (wish.Endpoint.ServeOptions).
 func (h *Handler) options(allow string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		hd := c.Response().Header()
-		wish.OptionsHeaders(hd, allow)
-		if allow == wish.AllowEndpoint && h.authorize(c.Request(), c.Param("stream")) == nil {
-			h.cfg.ICEServers.AddLinks(hd)
-		}
-		return c.NoContent(http.StatusOK)
+		h.cfg.ServeOptions(c.Response(), c.Request(), c.Param("stream"), allow)
+		return nil
 	}
 }
 

@@ -2,6 +2,7 @@ package wish
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -46,4 +47,16 @@ func (e Endpoint) WithDefaults() Endpoint {
 		e.Patch.MaxBody = e.MaxBody
 	}
 	return e
+}
+
+// ServeOptions answers a non-preflight OPTIONS (preflights are answered by the CORS layer): 200
+// with Accept-Post (COMMON-13), Accept-Patch and allow; on the endpoint, to a caller authorised
+// for stream, also the ice-server Links (COMMON-14).
+func (e Endpoint) ServeOptions(w http.ResponseWriter, r *http.Request, stream, allow string) {
+	h := w.Header()
+	OptionsHeaders(h, allow)
+	if allow == AllowEndpoint && e.Keys.Authorize(r, stream) == nil {
+		e.ICEServers.AddLinks(h)
+	}
+	w.WriteHeader(http.StatusOK)
 }
