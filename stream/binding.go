@@ -17,6 +17,8 @@ type binding struct {
 	tsEnd  uint32           // catch-up: the timestamp from which the original timeline resumes
 	keyTS  uint32           // catch-up: the keyframe's timestamp; its packets go in one burst
 
+	from uint64 // the ring head at Start: older packets (stale queued events) are not sent
+
 	// owned by the binding's worker
 	live   bool   // receiving live packets (false while replaying the cached GOP)
 	cursor uint64 // next cached packet to replay while !live

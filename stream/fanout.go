@@ -136,7 +136,7 @@ func (w *worker) fanOutBatch(k int) {
 			switch {
 			case !b.live:
 				w.catchUp(b, c.e)
-			case c.ok:
+			case c.ok && c.e >= b.from:
 				w.write(b, c.e, c.ts, c.marker, c.codec, w.bufs[i][:c.n])
 			}
 		}

@@ -69,3 +69,30 @@ func TestUnbindPending(t *testing.T) {
 		t.Fatal("a binding removed by Unbind was started")
 	}
 }
+
+// A started viewer gets nothing older than the ring head at its Start: events a worker still had
+// queued from before (its previous viewers left) are not its first packets.
+func TestStartSkipsStaleEvents(t *testing.T) {
+	tr := newTrack(webrtc.RTPCodecTypeAudio, "s", nil)
+	w := &countWriter{}
+	p := benchPacket()
+	var stale uint64
+	for i := 0; i < 3; i++ {
+		stale = tr.ring.push(uint16(10+i), uint32(i)*960, true, "video/h264", p.Payload, false)
+	}
+	b := &binding{id: "v", ssrc: 7, writer: w, pt: map[string]uint8{"video/h264": 102}, live: true}
+	_, _, head, _, _ := tr.ring.join()
+	b.from = head
+	bs := []*binding{b}
+	wk := tr.workers[0]
+	wk.bindings.Store(&bs) // the worker goroutine is not started: fanOut runs here
+	wk.fanOut(stale - 1)
+	if got := w.packets.Load(); got != 0 {
+		t.Fatalf("a packet from before Start was written (%d)", got)
+	}
+	fresh := tr.ring.push(13, 3*960, true, "video/h264", p.Payload, false)
+	wk.fanOut(fresh)
+	if got := w.packets.Load(); got != 1 {
+		t.Fatalf("%d packets written after Start, want 1", got)
+	}
+}

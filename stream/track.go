@@ -140,11 +140,11 @@ func (t *Track) Start(ssrc uint32) bool {
 
 	b.live = true
 	fast := false
-	if t.kind == webrtc.RTPCodecTypeVideo {
-		if keyE, keyTS, _, headTS, ok := t.ring.join(); ok {
-			b.live, fast = false, true
-			b.catchUpFrom(keyE, keyTS, headTS)
-		}
+	keyE, keyTS, head, headTS, cached := t.ring.join()
+	b.from = head
+	if t.kind == webrtc.RTPCodecTypeVideo && cached {
+		b.live, fast = false, true
+		b.catchUpFrom(keyE, keyTS, headTS)
 	}
 
 	t.mu.Lock()
