@@ -1,10 +1,13 @@
 package client
 
 import (
+	"fmt"
 	"net/http"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // waitTime bounds every wait in these tests.
@@ -75,4 +78,33 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		<-tick.C
 	}
+}
+
+// recvFrame returns the viewer's next frame. On timeout it fails with what both ends saw, so a
+// stall says whether packets stopped arriving or arrived without completing a frame.
+func recvFrame(t *testing.T, v *Viewer, srv *peer, what string) Frame {
+	t.Helper()
+	select {
+	case f := <-v.Frames():
+		return f
+	case <-time.After(waitTime):
+		t.Fatalf("timed out waiting for %s; viewer %s; server %s", what, describeViewer(v), describePeer(srv.pc))
+	}
+	return Frame{}
+}
+
+func describeViewer(v *Viewer) string {
+	st := v.Stats()
+	return fmt.Sprintf("%s video %+v audio packets %d", describePeer(v.s.pc), st.Video, st.Audio.Packets)
+}
+
+// describePeer gives a PeerConnection's states and selected candidate pair.
+func describePeer(pc *webrtc.PeerConnection) string {
+	pair := "none"
+	if sctp := pc.SCTP(); sctp != nil {
+		if p, err := sctp.Transport().ICETransport().GetSelectedCandidatePair(); err == nil && p != nil {
+			pair = p.String()
+		}
+	}
+	return fmt.Sprintf("pc %s ice %s pair %s", pc.ConnectionState(), pc.ICEConnectionState(), pair)
 }

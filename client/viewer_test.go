@@ -44,7 +44,7 @@ func TestView(t *testing.T) {
 			samples := tc.video.Samples()
 			var frames []Frame
 			for i := range n {
-				f := recv(t, v.Frames(), fmt.Sprintf("frame %d", i))
+				f := recvFrame(t, v, srv, fmt.Sprintf("frame %d", i))
 				if want := samples[i]; !bytes.Equal(f.Data, want.Data) || f.Keyframe != want.Keyframe {
 					t.Fatalf("frame %d: %d bytes key %v, want %d bytes key %v", i, len(f.Data), f.Keyframe, len(want.Data), want.Keyframe)
 				}
@@ -154,7 +154,7 @@ func TestViewPLIOnStart(t *testing.T) {
 			defer v.Kill()
 			srv := l.session(t)
 			for range 10 {
-				recv(t, v.Frames(), "frame")
+				recvFrame(t, v, srv, "frame")
 			}
 			if pli {
 				eventually(t, "a PLI at the server", func() bool { return srv.plis.Load() == 1 })
