@@ -42,6 +42,8 @@ type config struct {
 	Limits    limitsConfig // overload guards (limits.go); zero values switch a guard off
 	// ConnectTimeout reaps a session whose connection does not come up (COMMON-19); 0 = 15 s.
 	ConnectTimeout time.Duration
+	// Pprof is the listen address of the runtime profiles ("" = off); see pprof.go.
+	Pprof string
 }
 
 // keyMap maps a stream name (or "*") to its bearer key.
@@ -98,6 +100,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	burst := fs.String("rate-burst", env("WISP_RATE_BURST", "20"), "requests a client IP may make at once (env WISP_RATE_BURST)")
 	maxNeg := fs.String("max-negotiating", env("WISP_MAX_NEGOTIATING", "32"), "POSTs negotiating at once, 0 = no cap; over it 503 (env WISP_MAX_NEGOTIATING)")
 	maxSess := fs.String("max-sessions", env("WISP_MAX_SESSIONS", "2000"), "live WHIP+WHEP sessions, 0 = no cap; over it 503 (env WISP_MAX_SESSIONS)")
+	pprofAddr := fs.String("pprof", env("WISP_PPROF", ""), "serve Go runtime profiles (/debug/pprof/) on this host:port, e.g. 127.0.0.1:6060; empty = off (env WISP_PPROF)")
 	connectTimeout := fs.String("connect-timeout", env("WISP_CONNECT_TIMEOUT", "15s"), "end a session whose connection is not up within this time (env WISP_CONNECT_TIMEOUT)")
 	var publicIPs listFlag
 	publishKeys, watchKeys := listFlag{secret: true}, listFlag{secret: true}
@@ -134,6 +137,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
 		return config{}, fmt.Errorf("-http: %q is not host:port: %w", c.HTTP, err)
+	}
+	if c.Pprof = *pprofAddr; c.Pprof != "" {
+		if _, _, err := net.SplitHostPort(c.Pprof); err != nil {
+			return config{}, fmt.Errorf("-pprof: %q is not host:port: %w", c.Pprof, err)
+		}
 	}
 	if c.ICEHost != "" && net.ParseIP(c.ICEHost).To4() == nil {
 		return config{}, fmt.Errorf("-ice-host: %q is not an IPv4 address", c.ICEHost)

@@ -52,6 +52,7 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{[]string{"-log-level", "loud"}, "-log-level"},
 		{[]string{"-public-ip", "not-an-ip"}, "-public-ip"},
 		{[]string{"-http", "8080"}, "-http"},
+		{[]string{"-pprof", "6060"}, "-pprof"},
 		{[]string{"-ice-tcp", "maybe"}, "-ice-tcp"},
 		{[]string{"-publish-key", "cam"}, "-publish-key"},
 		{[]string{"-publish-key", "bad/name=k"}, "-publish-key"},

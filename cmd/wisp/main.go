@@ -46,6 +46,16 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 1
 	}
 	announce(stdout, log, cfg, l.Addr(), srv.udpPort())
+	var prof *profiler
+	if cfg.Pprof != "" {
+		if prof, err = startProfiler(cfg.Pprof, log); err != nil {
+			_ = l.Close()
+			_ = srv.shutdown(context.Background())
+			log.Error("start", "err", err)
+			return 1
+		}
+		defer prof.stop()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
