@@ -126,6 +126,24 @@ func (v *Viewer) DataOpen() <-chan struct{} {
 	return v.dc.open
 }
 
+// Send writes a binary message on the data channel View created (a player talking back); it
+// never waits. ErrNoDataChannel without one, ErrNotOpen before it opens.
+func (v *Viewer) Send(data []byte) error { return v.dc.send(data, false) }
+
+// SendText writes a text message on the data channel View created; see Send.
+func (v *Viewer) SendText(s string) error { return v.dc.send([]byte(s), true) }
+
+// CloseDataChannel closes the data channel View created, leaving the media running.
+func (v *Viewer) CloseDataChannel() error {
+	if v.dc == nil {
+		return ErrNoDataChannel
+	}
+	if err := v.dc.dc.Close(); err != nil {
+		return fmt.Errorf("close data channel %q: %w", v.dc.dc.Label(), err)
+	}
+	return nil
+}
+
 // Stats returns a snapshot of the counters.
 func (v *Viewer) Stats() ViewerStats {
 	return ViewerStats{

@@ -2,11 +2,13 @@ package stream
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -25,6 +27,14 @@ type APIConfig struct {
 	// DisconnectedTimeout and FailedTimeout bound how long a silent peer is kept (consent
 	// freshness, RFC 7675). Zero means 5 s and 15 s.
 	DisconnectedTimeout, FailedTimeout time.Duration
+	// Viewers builds the API for WHEP sessions, which only send media: they get only the
+	// interceptor a sender needs (RTCP sender reports), and their data channels are detached,
+	// so the viewer reads them itself with a small buffer (pion's own read loop holds 64 KiB per
+	// channel). See viewerInterceptors.
+	Viewers bool
+	// Logger receives pion's logs: errors at Warn (they are mostly a peer's fault), everything
+	// else at Debug. Nil keeps pion's default (errors to stderr).
+	Logger *slog.Logger
 }
 
 // NewAPI builds the pion API shared by all sessions: pion's default codecs (Opus, VP8, VP9, H.264
@@ -39,7 +49,11 @@ func NewAPI(cfg APIConfig) (*webrtc.API, error) {
 	if err := media.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("new api: register codecs: %w", err)
 	}
-	registry, err := interceptors(media)
+	build := interceptors
+	if cfg.Viewers {
+		build = viewerInterceptors
+	}
+	registry, err := build(media)
 	if err != nil {
 		return nil, fmt.Errorf("new api: %w", err)
 	}
@@ -65,6 +79,12 @@ func NewAPI(cfg APIConfig) (*webrtc.API, error) {
 		failed = 15 * time.Second
 	}
 	se.SetICETimeouts(disconnected, failed, 2*time.Second)
+	if cfg.Viewers {
+		se.DetachDataChannels()
+	}
+	if cfg.Logger != nil {
+		se.LoggerFactory = newPionLogs(cfg.Logger)
+	}
 
 	return webrtc.NewAPI(
 		webrtc.WithMediaEngine(media),
@@ -100,6 +120,26 @@ func interceptors(media *webrtc.MediaEngine) (*interceptor.Registry, error) {
 	}
 	if err := webrtc.ConfigureTWCCSender(media, registry); err != nil {
 		return nil, fmt.Errorf("twcc: %w", err)
+	}
+	return registry, nil
+}
+
+// viewerInterceptors registers what a WHEP session needs: RTCP sender reports (players use them
+// to synchronise audio and video), and the NACK and PLI feedback a player may send (answered by
+// the Track's ring and the keyframe requester). A viewer sends no media to wisp, so the NACK
+// generator, receiver reports and TWCC feedback of interceptors() would only idle, each with a
+// goroutine per session.
+func viewerInterceptors(media *webrtc.MediaEngine) (*interceptor.Registry, error) {
+	registry := &interceptor.Registry{}
+	media.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	media.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	sender, err := report.NewSenderInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("sender reports: %w", err)
+	}
+	registry.Add(sender)
+	if err := webrtc.ConfigureSimulcastExtensionHeaders(media); err != nil {
+		return nil, fmt.Errorf("simulcast extensions: %w", err)
 	}
 	return registry, nil
 }

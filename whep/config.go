@@ -9,6 +9,8 @@ import (
 
 // Config is what the WHEP side is given by main.
 type Config struct {
+	// API builds the viewers' PeerConnections; build it with stream.APIConfig.Viewers, which
+	// trims what a send-only session runs (any API works, at a higher cost per viewer).
 	API      *webrtc.API
 	Registry *stream.Registry
 	// Endpoint is the HTTP side shared with WHIP; its Keys are the watch keys.

@@ -2,7 +2,9 @@ package whep
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -164,18 +166,54 @@ func (v *Viewer) readRTCP(sender *webrtc.RTPSender) {
 }
 
 // onDataChannel subscribes a viewer's data channel to the relay once it is open; messages the
-// publisher sends on a channel of the same label then arrive on it in order.
+// publisher sends on a channel of the same label then arrive on it in order. The API detaches
+// viewers' channels (stream.APIConfig.Viewers): the viewer drains what the player sends itself.
 func (v *Viewer) onDataChannel(dc *webrtc.DataChannel) {
 	dc.OnOpen(func() {
+		// Without stream.APIConfig.Viewers, Detach fails and pion's read loop drains instead.
+		raw, err := dc.Detach()
+		if err != nil {
+			raw = nil
+		}
 		v.mu.Lock()
-		defer v.mu.Unlock()
 		if v.closing {
+			v.mu.Unlock()
 			return
 		}
 		// Subscribe only starts the subscription's goroutine: bookkeeping, safe under the lock.
-		v.subs = append(v.subs, v.stream.Relay().Subscribe(dc.Label(), dc))
+		sub := v.stream.Relay().Subscribe(dc.Label(), dc)
+		v.subs = append(v.subs, sub)
+		v.mu.Unlock()
+		// Not started once the session is closing; closeFeeds then closes sub, and closing the
+		// PeerConnection ends the channel.
+		if raw != nil {
+			v.Go(func() { drain(raw, sub) })
+		}
 		v.log.Info("data channel", "label", dc.Label())
 	})
+}
+
+// drainBuffer is the read buffer of a viewer's data channel: players send wisp nothing it uses,
+// so a small buffer serves, grown for one read when a larger message comes.
+const drainBuffer = 512
+
+// drain reads and discards what the player sends on a data channel until the channel or the
+// session closes; then the relay stops offering it messages.
+func drain(raw io.Reader, sub *datarelay.Subscription) {
+	defer sub.Close()
+	buf := make([]byte, drainBuffer)
+	for {
+		n, err := raw.Read(buf)
+		switch {
+		case errors.Is(err, io.ErrShortBuffer) && n > len(buf):
+			big := make([]byte, n) // n is the message's size, bounded by SCTP's maximum
+			if _, err := raw.Read(big); err != nil {
+				return
+			}
+		case err != nil:
+			return
+		}
+	}
 }
 
 // addEvents records an event stream; false once the session is ending.

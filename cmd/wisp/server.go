@@ -40,12 +40,20 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	if err := s.openMedia(); err != nil {
 		return nil, err
 	}
-	api, err := stream.NewAPI(stream.APIConfig{
+	apiConfig := stream.APIConfig{
 		UDPMux: s.media.UDP, TCPMux: s.media.TCP, NAT1To1IPs: cfg.PublicIPs, IncludeLoopback: true,
-	})
+		Logger: log.With("side", "pion"),
+	}
+	api, err := stream.NewAPI(apiConfig)
 	if err != nil {
 		s.closeMedia()
 		return nil, fmt.Errorf("build webrtc api: %w", err)
+	}
+	apiConfig.Viewers = true
+	viewAPI, err := stream.NewAPI(apiConfig)
+	if err != nil {
+		s.closeMedia()
+		return nil, fmt.Errorf("build webrtc api for viewers: %w", err)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.registry = stream.NewRegistry(stream.RegistryConfig{
@@ -60,7 +68,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	}
 	s.whip = whip.NewHandler(s.ctx, whip.Config{API: api, Registry: s.registry,
 		Endpoint: endpoint(cfg.PublishKeys), NoReplace: cfg.NoReplace})
-	s.whep = whep.NewHandler(s.ctx, whep.Config{API: api, Registry: s.registry,
+	s.whep = whep.NewHandler(s.ctx, whep.Config{API: viewAPI, Registry: s.registry,
 		Endpoint: endpoint(cfg.WatchKeys), RequirePublisher: cfg.WHEPRequirePublisher})
 	s.limits = newLimits(cfg.Limits, func() int { return s.whip.Len() + s.whep.Len() })
 	s.echo = s.routes()
