@@ -14,7 +14,7 @@ type item struct {
 }
 
 // size is what the item counts against [Config.QueueBytes].
-func (it item) size() int64 {
+func (it *item) size() int64 {
 	if it.isText {
 		return int64(len(it.text))
 	}
@@ -30,7 +30,7 @@ type Subscription struct {
 	id       uint64
 	label    string
 	sender   Sender
-	queue    chan item     // bounded by Config.QueueMessages
+	queue    chan *item    // bounded by Config.QueueMessages
 	maxBytes int64         // Config.QueueBytes
 	done     chan struct{} // closed by Close: tells run to stop
 	exited   chan struct{} // closed by run when it returns
@@ -58,7 +58,7 @@ func newSubscription(r *Relay, id uint64, label string, sender Sender) *Subscrip
 		id:       id,
 		label:    label,
 		sender:   sender,
-		queue:    make(chan item, r.cfg.QueueMessages),
+		queue:    make(chan *item, r.cfg.QueueMessages),
 		maxBytes: int64(r.cfg.QueueBytes),
 		done:     make(chan struct{}),
 		exited:   make(chan struct{}),
@@ -68,7 +68,7 @@ func newSubscription(r *Relay, id uint64, label string, sender Sender) *Subscrip
 // offer queues it without blocking, or counts it as dropped if the queue is
 // full by message count or by bytes. Called by Publish with no relay lock
 // held.
-func (s *Subscription) offer(it item) {
+func (s *Subscription) offer(it *item) {
 	n := it.size()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,7 +114,7 @@ func (s *Subscription) run() {
 
 // send delivers one item. An error is counted and the subscription goes on:
 // the channel may not be open yet, and closing it is the owner's call.
-func (s *Subscription) send(it item) {
+func (s *Subscription) send(it *item) {
 	var err error
 	if it.isText {
 		err = s.sender.SendText(it.text)
