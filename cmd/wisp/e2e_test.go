@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"runtime"
 	"testing"
 	"time"
@@ -88,15 +87,5 @@ func TestFanOutThreeViewers(t *testing.T) {
 		}
 	}
 
-	for _, v := range viewers {
-		if err := v.Close(); err != nil {
-			t.Errorf("viewer close: %v", err)
-		}
-	}
-	if err := pub.Close(); err != nil {
-		t.Errorf("publisher close: %v", err)
-	}
-	waitFor(t, 5*time.Second, "sessions to end", func() bool { return srv.whip.Len() == 0 && srv.whep.Len() == 0 && srv.registry.Len() == 0 })
-	http.DefaultClient.CloseIdleConnections()
-	checkGoroutines(t, base)
+	srv.closeAll(t, base, viewers[0], viewers[1], viewers[2], pub)
 }

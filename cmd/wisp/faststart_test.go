@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"net/http"
 	"runtime"
 	"testing"
 	"time"
@@ -88,15 +87,7 @@ func TestFastStartFromCachedKeyframe(t *testing.T) {
 	if st.Lost != 0 || st.Incomplete != 0 {
 		t.Errorf("lost %d packets, %d incomplete frames; want none", st.Lost, st.Incomplete)
 	}
-	if err := v.Close(); err != nil {
-		t.Errorf("viewer close: %v", err)
-	}
-	if err := pub.Close(); err != nil {
-		t.Errorf("publisher close: %v", err)
-	}
-	waitFor(t, 5*time.Second, "sessions to end", func() bool { return srv.whip.Len() == 0 && srv.whep.Len() == 0 && srv.registry.Len() == 0 })
-	http.DefaultClient.CloseIdleConnections()
-	checkGoroutines(t, base)
+	srv.closeAll(t, base, v, pub)
 }
 
 // nextKey returns how many samples the publisher has sent when it sends the keyframe after

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"testing"
@@ -53,6 +54,23 @@ func startServer(t testing.TB, tweak func(*config)) *testServer {
 		}
 	})
 	return &testServer{server: srv, base: "http://" + l.Addr().String()}
+}
+
+// closer is a client session: a Publisher or a Viewer.
+type closer interface{ Close() error }
+
+// closeAll closes the sessions in order (DELETE each), then checks that the server has ended them
+// all, forgotten the streams, and that the goroutines are back to base.
+func (s *testServer) closeAll(t *testing.T, base int, sessions ...closer) {
+	t.Helper()
+	for i, c := range sessions {
+		if err := c.Close(); err != nil {
+			t.Errorf("close session %d (%T): %v", i, c, err)
+		}
+	}
+	waitFor(t, 5*time.Second, "sessions to end", func() bool { return s.whip.Len() == 0 && s.whep.Len() == 0 && s.registry.Len() == 0 })
+	http.DefaultClient.CloseIdleConnections()
+	checkGoroutines(t, base)
 }
 
 func (s *testServer) whipURL(name string) string { return s.base + "/whip/" + name }
