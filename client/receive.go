@@ -1,6 +1,9 @@
 package client
 
 import (
+	"errors"
+	"io"
+	"net"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -13,6 +16,9 @@ func (v *Viewer) log(kind webrtc.RTPCodecType) *trackLog {
 	}
 	return &v.videoLog
 }
+
+// maxReadFailures is how many reads in a row may fail before a track reader gives up.
+const maxReadFailures = 100
 
 // receive is the read loop of one remote track; it ends when the PeerConnection closes. It never
 // blocks on a reader: full channels drop and count.
@@ -28,11 +34,20 @@ func (v *Viewer) receive(t *webrtc.TrackRemote) {
 			_ = v.s.pc.WriteRTCP([]rtcp.Packet{pli}) // best effort; a lost PLI is a test outcome
 		}
 	}
-	for {
+	for failed := 0; ; {
 		p, _, err := t.ReadRTP()
 		if err != nil {
-			return
+			// One packet pion cannot parse or map to a codec must not end the track: only the end
+			// of the stream does, or a run of failures that says the track is gone anyway.
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) ||
+				v.s.ctx.Err() != nil || failed >= maxReadFailures {
+				return
+			}
+			failed++
+			log.readError(err)
+			continue
 		}
+		failed = 0
 		at := time.Now()
 		log.packet(p, at)
 		switch {

@@ -34,6 +34,8 @@ type TrackStats struct {
 	Keyframes     int64     // of which keyframes
 	Incomplete    int64     // video frames discarded because a packet was missing
 	Dropped       int64     // frames or audio packets not delivered because the channel was full
+	ReadErrors    int64     // reads pion failed (a packet it could not parse or match to a codec); reading went on
+	LastReadError string    // the latest of those, "" if none
 	FirstPacket   time.Time // arrival of the first packet; zero if none
 	LastPacket    time.Time
 	FirstKeyframe time.Time // completion of the first keyframe; zero if none
@@ -130,6 +132,13 @@ func (l *trackLog) add(incomplete, dropped int64) {
 	defer l.mu.Unlock()
 	l.stats.Incomplete += incomplete
 	l.stats.Dropped += dropped
+}
+
+func (l *trackLog) readError(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stats.ReadErrors++
+	l.stats.LastReadError = err.Error()
 }
 
 func (l *trackLog) snapshot() TrackStats {
