@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"sync/atomic"
 	"time"
 
@@ -117,6 +119,9 @@ func (p *Publisher) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver
 	p.Go(func() { p.read(remote, forward) })
 }
 
+// maxReadFailures is how many reads of a track in a row may fail before its reader gives up.
+const maxReadFailures = 100
+
 // read forwards one remote track into the stream until the track ends. Header extensions are
 // stripped by the Source (ids are negotiated per PeerConnection).
 func (p *Publisher) read(remote *webrtc.TrackRemote, forward bool) {
@@ -133,11 +138,20 @@ func (p *Publisher) read(remote *webrtc.TrackRemote, forward bool) {
 	}
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
-	for {
+	for failed := 0; ; {
 		n, _, err := remote.Read(buf)
 		if err != nil {
-			return
+			// A packet pion cannot match to a codec or parse must not end the stream for every
+			// viewer: only the end of the track does, or a run of failures that says it is gone.
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed) ||
+				p.Context().Err() != nil || failed >= maxReadFailures {
+				return
+			}
+			failed++
+			p.log.Debug("track read", "kind", remote.Kind().String(), "err", err)
+			continue
 		}
+		failed = 0
 		if src == nil {
 			continue
 		}
