@@ -33,9 +33,9 @@ type Publisher struct {
 	log    *slog.Logger
 	cfg    Config
 
-	// written by pion callbacks, read by the keyframe loop
-	videoSSRC    atomic.Uint32 // SSRC of the forwarded video track, for PLIs
-	videoClaimed atomic.Bool   // the first video track (of a simulcast set) is forwarded
+	// written by the video readers, read by the keyframe loop
+	videoSSRC atomic.Uint32 // SSRC of the forwarded video layer, for PLIs
+	layers    layers        // the video layers and which one is forwarded (simulcast.go)
 }
 
 // ID is the session id, the last segment of the session URL.
@@ -110,31 +110,35 @@ func (p *Publisher) negotiate(ctx context.Context, offer string) (string, error)
 }
 
 func (p *Publisher) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
-	p.Go(func() { drainRTCP(recv) })
-	forward := true
+	p.Go(func() { drainRTCP(recv, remote.RID()) })
+	var l *layer
 	if remote.Kind() == webrtc.RTPCodecTypeVideo {
-		// Of several video tracks (simulcast layers) only the first is forwarded for now.
-		forward = p.videoClaimed.CompareAndSwap(false, true)
+		l = &layer{rid: remote.RID(), ssrc: uint32(remote.SSRC())}
+		if p.layers.add(l) {
+			p.Go(p.chooseLayers) // a simulcast set: see simulcast.go
+		}
 	}
-	p.Go(func() { p.read(remote, forward) })
+	p.Go(func() { p.read(remote, l) })
 }
 
 // maxReadFailures is how many reads of a track in a row may fail before its reader gives up.
 const maxReadFailures = 100
 
-// read forwards one remote track into the stream until the track ends. Header extensions are
-// stripped by the Source (ids are negotiated per PeerConnection).
-func (p *Publisher) read(remote *webrtc.TrackRemote, forward bool) {
+// read forwards one remote track into the stream until the track ends: audio always, a video
+// layer while it is the forwarded one (simulcast.go). Header extensions are stripped by the
+// Source (ids are negotiated per PeerConnection).
+func (p *Publisher) read(remote *webrtc.TrackRemote, l *layer) {
 	track := p.stream.Track(remote.Kind())
+	mime := remote.Codec().MimeType
 	var src *stream.Source
-	if forward && track != nil {
-		src = track.NewSource(remote.Codec())
-		defer src.Detach()
-		if remote.Kind() == webrtc.RTPCodecTypeVideo {
-			p.videoSSRC.Store(uint32(remote.SSRC()))
-			p.stream.RequestKeyframe() // pictures resume at once after a publisher restart
+	defer func() {
+		if src != nil {
+			src.Detach()
 		}
-		p.log.Info("track", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType, "rid", remote.RID())
+	}()
+	if l == nil && track != nil {
+		src = track.NewSource(remote.Codec())
+		p.log.Info("track", "kind", remote.Kind().String(), "codec", mime)
 	}
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
@@ -152,14 +156,52 @@ func (p *Publisher) read(remote *webrtc.TrackRemote, forward bool) {
 			continue
 		}
 		failed = 0
-		if src == nil {
+		if track == nil {
 			continue
 		}
 		if err := pkt.Unmarshal(buf[:n]); err != nil {
 			continue
 		}
+		if l != nil {
+			l.received(len(pkt.Payload), time.Now())
+			switch p.layers.forward(l, stream.KeyframeStart(mime, pkt.Payload)) {
+			case skip:
+				continue
+			case first:
+				src = track.NewSource(remote.Codec())
+				p.videoSSRC.Store(l.ssrc)
+				p.stream.RequestKeyframe() // pictures resume at once after a publisher restart
+				p.log.Info("track", "kind", "video", "codec", mime, "rid", l.rid)
+			case switched:
+				src = track.NewSource(remote.Codec()) // continues the Track's lines at this keyframe
+				p.videoSSRC.Store(l.ssrc)
+				p.log.Info("simulcast layer", "rid", l.rid)
+			}
+		}
+		if src == nil {
+			continue
+		}
 		if err := src.WriteRTP(&pkt); errors.Is(err, stream.ErrReplaced) {
-			src = nil // a newer publisher owns the track; keep draining until we are closed
+			src = nil // a newer publisher (or layer) owns the track; keep draining until we are closed
+		}
+	}
+}
+
+// chooseLayers runs while the session has several video layers: it re-chooses the forwarded one
+// every layerWindow and asks the target layer for the keyframe the switch waits for.
+func (p *Publisher) chooseLayers() {
+	tick := time.NewTicker(layerWindow)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.Context().Done():
+			return
+		case now := <-tick.C:
+			if ssrc := p.layers.choose(now, layerWindow); ssrc != 0 {
+				if err := p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+					p.log.Debug("send PLI", "err", err)
+				}
+			}
 		}
 	}
 }
@@ -206,12 +248,19 @@ func (p *Publisher) onDataChannel(dc *webrtc.DataChannel) {
 	})
 }
 
-// drainRTCP reads RTCP so the interceptors see it (sender reports feed receiver reports); it ends
-// when the receiver is stopped.
-func drainRTCP(r *webrtc.RTPReceiver) {
+// drainRTCP reads one remote track's RTCP so the interceptors see it (sender reports feed
+// receiver reports); it ends when the receiver is stopped. A simulcast layer's RTCP is read by
+// its RID.
+func drainRTCP(r *webrtc.RTPReceiver, rid string) {
 	buf := make([]byte, 1500)
 	for {
-		if _, _, err := r.Read(buf); err != nil {
+		var err error
+		if rid == "" {
+			_, _, err = r.Read(buf)
+		} else {
+			_, _, err = r.ReadSimulcast(buf, rid)
+		}
+		if err != nil {
 			return
 		}
 	}
