@@ -44,7 +44,7 @@ var capturedOffers = []capturedOffer{
 	{file: "eyevinn-player-recvonly.sdp", side: "whep", setup: "active"},
 }
 
-func readOffer(t *testing.T, file string) string {
+func readOffer(t testing.TB, file string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("../../testdata/offers", file))
 	if err != nil {
@@ -205,7 +205,7 @@ func checkAnswer(t *testing.T, tc capturedOffer, offer, answer string) {
 }
 
 // fragment loads a captured trickle fragment, filled with the offer's credentials and first mid.
-func fragment(t *testing.T, file, offer string) string {
+func fragment(t testing.TB, file, offer string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("../../testdata/fragments", file))
 	if err != nil {
