@@ -39,7 +39,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.PATCH("/whep/:stream/:id", h.patch)
 	e.DELETE("/whep/:stream/:id", h.delete)
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/whep/:stream", discover)
-	e.Match([]string{http.MethodGet, http.MethodHead}, "/whep/:stream/:id", noContent)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/whep/:stream/:id", h.get)
 	for path, allow := range map[string]string{
 		"/whep/:stream":     wish.AllowEndpoint,
 		"/whep/:stream/:id": wish.AllowSession,
@@ -76,6 +76,12 @@ func (h *Handler) post(c echo.Context) error {
 // patch trickles candidates or restarts ICE (RFC 9725 §4.3).
 func (h *Handler) patch(c echo.Context) error {
 	h.sessions.ServePatch(c.Response(), c.Request(), c.Param("stream"), c.Param("id"), h.cfg.Patch)
+	return nil
+}
+
+// get tells whether the session lives: 204, else 404 (COMMON-08, COMMON-19).
+func (h *Handler) get(c echo.Context) error {
+	h.sessions.ServeGet(c.Response(), c.Param("stream"), c.Param("id"))
 	return nil
 }
 
@@ -116,7 +122,6 @@ func discover(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-func noContent(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
 
 // options answers a non-preflight OPTIONS (wish.Endpoint.ServeOptions).
 func (h *Handler) options(allow string) echo.HandlerFunc {

@@ -31,11 +31,12 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST("/whip/:stream", h.post)
 	e.PATCH("/whip/:stream/:id", h.patch)
 	e.DELETE("/whip/:stream/:id", h.delete)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/whip/:stream", noContent)
+	e.Match([]string{http.MethodGet, http.MethodHead}, "/whip/:stream/:id", h.get)
 	for path, allow := range map[string]string{
 		"/whip/:stream":     wish.AllowEndpoint,
 		"/whip/:stream/:id": wish.AllowSession,
 	} {
-		e.Match([]string{http.MethodGet, http.MethodHead}, path, noContent)
 		e.OPTIONS(path, h.options(allow))
 		e.Match([]string{http.MethodPut, http.MethodConnect, http.MethodTrace}, path, notAllowed(allow))
 	}
@@ -65,6 +66,12 @@ func (h *Handler) post(c echo.Context) error {
 // patch trickles candidates or restarts ICE (RFC 9725 §4.3).
 func (h *Handler) patch(c echo.Context) error {
 	h.sessions.ServePatch(c.Response(), c.Request(), c.Param("stream"), c.Param("id"), h.cfg.Patch)
+	return nil
+}
+
+// get tells whether the session lives: 204, else 404 (COMMON-08, COMMON-19).
+func (h *Handler) get(c echo.Context) error {
+	h.sessions.ServeGet(c.Response(), c.Param("stream"), c.Param("id"))
 	return nil
 }
 

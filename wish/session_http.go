@@ -31,6 +31,18 @@ func (t *Sessions[S]) ServePatch(w http.ResponseWriter, r *http.Request, stream,
 	ServePatch(w, r, ice, p)
 }
 
+// ServeGet answers a GET or HEAD on a session URL: 204 with no content while the session lives
+// (COMMON-08, COMMON-09), 404 once it has ended or was never there (COMMON-19). Clients can ask
+// it whether the server still holds their session, as wisp's pages do when their media stalls:
+// a restarted server answers 404 at once, long before ICE consent fails.
+func (t *Sessions[S]) ServeGet(w http.ResponseWriter, stream, id string) {
+	if _, ok := t.Get(stream, id); !ok {
+		WriteProblem(w, NotFound())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // ServeDelete answers a DELETE on a session URL: it ends the session and answers 200, ignoring
 // any If-Match (COMMON-18); 200 once more for a session that ended on its own just before (see
 // Sessions); else 404 (COMMON-19). Holding the session URL authorises it (COMMON-17).

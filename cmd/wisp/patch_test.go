@@ -71,12 +71,21 @@ func TestPatchContract(t *testing.T) {
 						t.Errorf("%s: 415 without Accept-Patch", c.id)
 					}
 				}
+				// COMMON-08/09: GET and HEAD on the live session → 204, no body.
+				for _, m := range []string{http.MethodGet, http.MethodHead} {
+					if r := do(t, m, loc, "", nil); r.StatusCode != 204 || r.bodyText != "" {
+						t.Fatalf("%s live session: %d %q, want 204 without body", m, r.StatusCode, r.bodyText)
+					}
+				}
 				// COMMON-17: DELETE without Authorization, by holding the session URL.
 				if r := do(t, http.MethodDelete, loc, "", nil); r.StatusCode != 200 {
 					t.Fatalf("DELETE without token: %d", r.StatusCode)
 				}
 				if r := patch("*", trickleType, frag); r.StatusCode != 404 {
 					t.Fatalf("PATCH after DELETE: %d, want 404", r.StatusCode)
+				}
+				if r := do(t, http.MethodGet, loc, "", nil); r.StatusCode != 404 {
+					t.Fatalf("GET after DELETE: %d, want 404 (COMMON-19)", r.StatusCode)
 				}
 			}
 		})

@@ -57,7 +57,8 @@ func TestStatusCodes(t *testing.T) {
 		{"COMMON-10", "PUT session → 405 + Allow", "PUT", srv.whepURL("cam") + "/abc", nil, "", 405, "Allow", "PATCH, DELETE, OPTIONS, GET, HEAD"},
 		{"COMMON-08", "GET WHIP endpoint → 204", "GET", srv.whipURL("cam"), nil, "", 204, "", ""},
 		{"COMMON-09", "HEAD WHIP endpoint → 204", "HEAD", srv.whipURL("cam"), nil, "", 204, "", ""},
-		{"COMMON-08", "GET session → 204", "GET", srv.whipURL("cam") + "/abc", nil, "", 204, "", ""},
+		{"COMMON-19", "GET unknown session → 404", "GET", srv.whipURL("cam") + "/abc", nil, "", 404, "", ""},
+		{"COMMON-19", "HEAD unknown WHEP session → 404", "HEAD", srv.whepURL("cam") + "/00000000000000000000000000000000", nil, "", 404, "", ""},
 		{"WHEP-07", "HEAD WHEP endpoint → 200 application/sdp", "HEAD", srv.whepURL("cam"), nil, "", 200, "Content-Type", "application/sdp"},
 		{"WHEP-07", "GET WHEP endpoint → 200 application/sdp", "GET", srv.whepURL("cam"), nil, "", 200, "Content-Type", "application/sdp"},
 		{"COMMON-13", "OPTIONS endpoint → 200 + Accept-Post", "OPTIONS", srv.whipURL("cam"), nil, "", 200, "Accept-Post", "application/sdp"},
@@ -78,7 +79,8 @@ func TestStatusCodes(t *testing.T) {
 			if r.StatusCode >= 400 && r.Header.Get("Content-Type") != "application/problem+json" {
 				t.Fatalf("error without problem details: %q", r.Header.Get("Content-Type"))
 			}
-			if (tc.method == "GET" || tc.method == "HEAD" || tc.method == "OPTIONS") && r.bodyText != "" {
+			// a 2xx answer to GET, HEAD or OPTIONS has no body (COMMON-08); errors carry problem details
+			if (tc.method == "GET" || tc.method == "HEAD" || tc.method == "OPTIONS") && r.StatusCode < 400 && r.bodyText != "" {
 				t.Fatalf("%s has a body: %q", tc.method, r.bodyText)
 			}
 			if r.StatusCode == 201 {
