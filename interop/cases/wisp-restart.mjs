@@ -145,7 +145,9 @@ runCase(async ({ procs, log, defer }) => {
     const watchConnectedAt = await watch.page.evaluate((t) => window.__probe.states.filter(([at, s]) => at >= t && s === "connected").map(([at]) => at)[0], restartedAt);
     // Why each page dropped its old session: after SIGTERM wisp sends DTLS close_notify, and the
     // pages must act on it (web/static/wisp.js monitorConnection) instead of waiting for ICE
-    // consent to fail; after SIGKILL nothing is sent and only the consent failure can tell.
+    // consent to fail. After SIGKILL nothing is sent: the pages notice that no bytes come in,
+    // ask their session URL, and the new wisp's 404 ends the session (wisp.js watchSession),
+    // seconds before ICE consent would fail.
     const reasons = (page) => page.evaluate((t) => window.__probe.statuses
       .filter(([at, text]) => at >= t && /retrying in|reconnecting in/.test(text)).map(([, text]) => text), killedAt);
     const pubWhy = await reasons(pub.page);
@@ -154,6 +156,10 @@ runCase(async ({ procs, log, defer }) => {
     if (signal === "SIGTERM") {
       assert(/^DTLS transport closed/.test(pubWhy[0]), `${tag}: the publish page ended its session because ${JSON.stringify(pubWhy[0])}, want the server's DTLS close`);
       assert(/^DTLS transport closed/.test(watchWhy[0]), `${tag}: the watch page ended its session because ${JSON.stringify(watchWhy[0])}, want the server's DTLS close`);
+    } else {
+      const gone = /^the server no longer has this session/;
+      assert(gone.test(pubWhy[0]), `${tag}: the publish page ended its session because ${JSON.stringify(pubWhy[0])}, want the new server's 404 for its session URL`);
+      assert(gone.test(watchWhy[0]), `${tag}: the watch page ended its session because ${JSON.stringify(watchWhy[0])}, want the new server's 404 for its session URL`);
     }
     const m = {
       signal,

@@ -1,7 +1,7 @@
 // Publish page: captures camera or screen and sends it to POST /whip/{stream}.
 // Restarts on its own after a failure (2 s, doubling up to 10 s) until Stop.
 import {
-  Backoff, byId, deleteSession, describeError, monitorConnection, preferVideoCodecs,
+  Backoff, byId, deleteSession, describeError, monitorConnection, preferVideoCodecs, watchSession,
   retryable, streamNameFromPath, whipURL, whipWhepPost,
 } from './wisp.js';
 
@@ -133,6 +133,7 @@ async function switchTracks(s, next) {
 // --- WHIP session ---
 function closeSession(s) {
   s.stopMonitor?.();
+  s.stopWatch?.();
   s.pc.close();
   if (s.location) deleteSession(s.location, key());
 }
@@ -149,7 +150,7 @@ async function connect() {
     const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
     if (track.kind === 'video') preferVideoCodecs(tr);
   }
-  const s = { pc, dc, location: null, stopMonitor: null };
+  const s = { pc, dc, location: null, stopMonitor: null, stopWatch: null };
   session = s;
   api.pc = pc;
   api.dc = dc;
@@ -174,8 +175,10 @@ async function connect() {
   try {
     const { location } = await whipWhepPost(whipURL(name), pc, key());
     s.location = location;
-    if (session === s) api.location = location;
-    else deleteSession(location, key()); // stopped while the POST was in flight
+    if (session === s) {
+      api.location = location;
+      s.stopWatch = watchSession(pc, location, { onGone: (reason) => fail(s, reason) });
+    } else deleteSession(location, key()); // stopped while the POST was in flight
   } catch (err) {
     if (session !== s) return;
     if (retryable(err)) {

@@ -3,7 +3,7 @@
 // is closed. A viewer may connect before the publisher is live; it then
 // shows "waiting for publisher" until frames are decoded.
 import {
-  Backoff, byId, deleteSession, describeError, monitorConnection, sleep,
+  Backoff, byId, deleteSession, describeError, monitorConnection, sleep, watchSession,
   streamNameFromPath, whepURL, whipWhepPost,
 } from './wisp.js';
 
@@ -127,16 +127,19 @@ async function session(signal, backoff) {
   setState(pc.connectionState);
   setPhase('connecting', 'connecting…');
 
+  let stopWatch = () => {};
   try {
     const { location } = await whipWhepPost(whepURL(name), pc);
     s.location = location;
     if (current === s) api.location = location;
+    stopWatch = watchSession(pc, location, { onGone: end });
   } catch (err) {
     end(describeError(err));
   }
 
   const reason = await ended;
   stopMonitor();
+  stopWatch();
   signal.removeEventListener('abort', onAbort);
   if (current === s) {
     current = null;

@@ -13,6 +13,12 @@ export const DISCONNECT_GRACE_MS = 3000;
 /** How long a session may take from creation to "connected". */
 export const CONNECT_TIMEOUT_MS = 20000;
 
+/** How often a page looks at its connection for incoming bytes (watchSession). */
+export const SESSION_CHECK_MS = 1000;
+
+/** The longest pause between two session checks while the connection stays quiet. */
+export const SESSION_CHECK_MAX_MS = 8000;
+
 const SDP = 'application/sdp';
 
 /** An HTTP answer other than the expected 201 Created. */
@@ -270,6 +276,78 @@ export function monitorConnection(pc, {
   }
   pc.addEventListener('connectionstatechange', onChange);
   return stop;
+}
+
+// Bytes received on the selected ICE candidate pair, or null when the stats do
+// not say (no pair selected yet, or a browser without these stats).
+async function pairBytesReceived(pc) {
+  const report = await pc.getStats();
+  let pair = null;
+  report.forEach((r) => {
+    if (r.type === 'transport' && r.selectedCandidatePairId) pair = report.get(r.selectedCandidatePairId) || pair;
+  });
+  if (!pair) {
+    report.forEach((r) => {
+      if (!pair && r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r;
+    });
+  }
+  return typeof pair?.bytesReceived === 'number' ? pair.bytesReceived : null;
+}
+
+/**
+ * Notices at once that the server no longer has a session, as after a server
+ * restart that lost its state (a crash, SIGKILL): ICE consent would take 5 s
+ * or more to fail, then the "disconnected" grace. Every SESSION_CHECK_MS the
+ * page looks at the bytes its selected candidate pair has received: the
+ * server sends media to a viewer and RTCP receiver reports (every second) to
+ * a publisher. When nothing came in since the last look, it asks the session
+ * URL with GET: the server answers 204 while the session lives and 404 once
+ * it is gone (COMMON-08, COMMON-19), and on 404 onGone(reason) is called
+ * once. A network error or any other answer changes nothing (a server that
+ * is down is left to monitorConnection), and while the connection stays quiet
+ * (a viewer waiting for its publisher) the checks back off up to
+ * SESSION_CHECK_MAX_MS. Returns a function that stops watching.
+ */
+export function watchSession(pc, sessionURL, { onGone = () => {}, intervalMs = SESSION_CHECK_MS, maxMs = SESSION_CHECK_MAX_MS } = {}) {
+  let stopped = false;
+  let timer = 0;
+  let last = null;
+  let wait = intervalMs;
+
+  async function gone() {
+    try {
+      const res = await fetch(sessionURL, { method: 'GET', cache: 'no-store' });
+      return res.status === 404;
+    } catch {
+      return false;
+    }
+  }
+  async function check() {
+    let bytes = null;
+    try {
+      bytes = await pairBytesReceived(pc);
+    } catch {
+      // a closed pc: treat as quiet
+    }
+    const quiet = bytes === null || bytes === last;
+    last = bytes;
+    if (!quiet) {
+      wait = intervalMs;
+    } else if (await gone()) {
+      if (stopped) return;
+      stopped = true;
+      onGone('the server no longer has this session');
+      return;
+    } else {
+      wait = Math.min(wait * 2, maxMs);
+    }
+    if (!stopped) timer = setTimeout(check, wait);
+  }
+  timer = setTimeout(check, intervalMs);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }
 
 // Rank of an H.264 variant: packetization-mode=1 and constrained baseline
