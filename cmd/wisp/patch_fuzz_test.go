@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 )
 
 // patchStatuses are the answers the spec allows to a PATCH of a live session: 204 (trickle,
@@ -42,21 +38,7 @@ func FuzzPatch(f *testing.F) {
 	f.Add(trickleType+"; charset=utf-8", "*", "{not sdp}")
 	f.Add(trickleType, "*", strings.Repeat("a=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\n", 2000)) // over the cap: 413
 
-	base := runtime.NumGoroutine()
-	cfg := config{HTTP: "127.0.0.1:0", ICEHost: "127.0.0.1", LogLevel: slog.LevelError, CORSOrigins: []string{"*"},
-		ConnectTimeout: time.Hour} // the session must outlive a long -fuzz run without connecting
-	srv, err := newServer(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		f.Fatalf("new server: %v", err)
-	}
-	f.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.shutdown(ctx); err != nil {
-			f.Errorf("shutdown: %v", err)
-		}
-		checkGoroutines(f, base)
-	})
+	srv := newFuzzServer(f, config{})
 
 	f.Fuzz(func(t *testing.T, ctype, ifMatch, body string) {
 		post := httptest.NewRequest(http.MethodPost, "http://wisp.test/whep/cam", strings.NewReader(offer))
@@ -91,13 +73,6 @@ func FuzzPatch(f *testing.F) {
 		if n := srv.whep.Len(); n != 1 || srv.whip.Len() != 0 || len(srv.registry.List()) != 1 {
 			t.Fatalf("after PATCH (%d): %d viewers, %d publishers, streams %+v", w.Code, n, srv.whip.Len(), srv.registry.List())
 		}
-		dw := httptest.NewRecorder()
-		srv.echo.ServeHTTP(dw, httptest.NewRequest(http.MethodDelete, loc, nil))
-		if dw.Code != http.StatusOK {
-			t.Fatalf("DELETE %s: %d", loc, dw.Code)
-		}
-		waitFor(t, 5*time.Second, "session and stream gone", func() bool {
-			return srv.whip.Len()+srv.whep.Len() == 0 && len(srv.registry.List()) == 0
-		})
+		deleteAndCheckGone(t, srv, loc, "")
 	})
 }

@@ -32,21 +32,7 @@ func FuzzPost(f *testing.F) {
 	f.Add(false, "cam", "application/sdp", "", strings.Repeat("a=x\r\n", 14000)) // over the 64 KiB cap: 413
 	f.Add(true, "../../etc", "application/sdp", "", "v=0\r\n")
 
-	base := runtime.NumGoroutine()
-	cfg := config{HTTP: "127.0.0.1:0", ICEHost: "127.0.0.1", LogLevel: slog.LevelError,
-		PublishKeys: keyMap{"locked": "k3y"}, WatchKeys: keyMap{"locked": "k3y"}, CORSOrigins: []string{"*"}}
-	srv, err := newServer(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		f.Fatalf("new server: %v", err)
-	}
-	f.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.shutdown(ctx); err != nil {
-			f.Errorf("shutdown: %v", err)
-		}
-		checkGoroutines(f, base)
-	})
+	srv := newFuzzServer(f, config{PublishKeys: keyMap{"locked": "k3y"}, WatchKeys: keyMap{"locked": "k3y"}})
 
 	f.Fuzz(func(t *testing.T, whep bool, name, ctype, auth, body string) {
 		endpoint := "/whip/"
@@ -74,15 +60,45 @@ func FuzzPost(f *testing.F) {
 		if err != nil || !strings.HasPrefix(loc.Path, endpoint) {
 			t.Fatalf("201 with Location %q", w.Header().Get("Location"))
 		}
-		del := httptest.NewRequest(http.MethodDelete, loc.String(), nil)
-		del.Header.Set("Authorization", auth)
-		dw := httptest.NewRecorder()
-		srv.echo.ServeHTTP(dw, del)
-		if dw.Code != http.StatusOK {
-			t.Fatalf("DELETE %s: %d", loc, dw.Code)
+		deleteAndCheckGone(t, srv, loc.String(), auth)
+	})
+}
+
+// newFuzzServer builds a real server for a fuzz target, whose requests go straight to its echo
+// router: media on 127.0.0.1, quiet logs, any CORS origin, over cfg's other settings. Its
+// shutdown and a goroutine check against the count before it run at the end of the target.
+func newFuzzServer(f *testing.F, cfg config) *server {
+	base := runtime.NumGoroutine()
+	cfg.HTTP, cfg.ICEHost, cfg.LogLevel, cfg.CORSOrigins = "127.0.0.1:0", "127.0.0.1", slog.LevelError, []string{"*"}
+	srv, err := newServer(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		f.Fatalf("new server: %v", err)
+	}
+	f.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.shutdown(ctx); err != nil {
+			f.Errorf("shutdown: %v", err)
 		}
-		waitFor(t, 5*time.Second, "session and stream gone", func() bool {
-			return srv.whip.Len()+srv.whep.Len() == 0 && len(srv.registry.List()) == 0
-		})
+		checkGoroutines(f, base)
+	})
+	return srv
+}
+
+// deleteAndCheckGone DELETEs a session URL through the router, requires 200, and waits until the
+// server holds no session and no stream.
+func deleteAndCheckGone(t *testing.T, srv *server, loc, auth string) {
+	t.Helper()
+	del := httptest.NewRequest(http.MethodDelete, loc, nil)
+	if auth != "" {
+		del.Header.Set("Authorization", auth)
+	}
+	dw := httptest.NewRecorder()
+	srv.echo.ServeHTTP(dw, del)
+	if dw.Code != http.StatusOK {
+		t.Fatalf("DELETE %s: %d", loc, dw.Code)
+	}
+	waitFor(t, 5*time.Second, "session and stream gone", func() bool {
+		return srv.whip.Len()+srv.whep.Len() == 0 && len(srv.registry.List()) == 0
 	})
 }
