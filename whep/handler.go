@@ -122,7 +122,6 @@ func discover(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-
 // options answers a non-preflight OPTIONS (wish.Endpoint.ServeOptions).
 func (h *Handler) options(allow string) echo.HandlerFunc {
 	return func(c echo.Context) error {
