@@ -26,7 +26,7 @@
 //	datachannel.go Message; sending and receiving on data channels
 //	session.go     what both share: negotiation, state signals, owned goroutines, one teardown
 //	http.go        the WHIP/WHEP HTTP exchange: POST offer, DELETE session
-//	api.go         NewLoopbackAPI: the pion API used when none is given
+//	api.go         NewAPI, NewLoopbackAPI: the pion API recipe (used when none is given)
 //	cutnet.go      sockets that Kill can silence, to imitate kill -9
 //	errors.go      sentinel errors and StatusError
 //

@@ -24,7 +24,7 @@ type PublishOptions struct {
 	// HonorPLI makes a PLI or FIR from the server skip the video ahead to the next keyframe
 	// sample, as a live encoder would produce one. Requests are always counted.
 	HonorPLI   bool
-	API        *webrtc.API  // nil: a private NewLoopbackAPI-style API whose sockets Kill can cut
+	API        *webrtc.API  // nil: a private API whose sockets Kill can cut (loopback-only for a loopback endpoint)
 	HTTPClient *http.Client // nil: http.DefaultClient
 }
 
@@ -53,7 +53,7 @@ func Publish(ctx context.Context, endpoint string, opt PublishOptions) (*Publish
 	if opt.Video == nil && opt.Audio == nil && opt.DataChannel == "" {
 		return nil, fmt.Errorf("publish: %w", ErrNoMedia)
 	}
-	s, err := newSession(opt.API, opt.HTTPClient, opt.Token)
+	s, err := newSession(opt.API, opt.HTTPClient, opt.Token, endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"sync"
 
 	"github.com/pion/webrtc/v4"
@@ -40,7 +42,9 @@ type session struct {
 	err  error
 }
 
-func newSession(api *webrtc.API, hc *http.Client, token string) (*session, error) {
+// newSession prepares a session with endpoint. Without api it builds its own on a socket layer
+// that Kill can cut, gathering loopback candidates only when the endpoint is on loopback.
+func newSession(api *webrtc.API, hc *http.Client, token, endpoint string) (*session, error) {
 	s := &session{hc: hc, token: token, connected: make(chan struct{}), ended: make(chan struct{})}
 	if s.hc == nil {
 		s.hc = http.DefaultClient
@@ -50,7 +54,7 @@ func newSession(api *webrtc.API, hc *http.Client, token string) (*session, error
 		if err != nil {
 			return nil, fmt.Errorf("network: %w", err)
 		}
-		if api, err = NewAPI(APIOptions{Net: n}); err != nil {
+		if api, err = NewAPI(APIOptions{Net: n, LoopbackOnly: loopbackURL(endpoint)}); err != nil {
 			return nil, err
 		}
 		s.net = n
@@ -145,4 +149,18 @@ func (s *session) teardown(graceful bool) error {
 		s.err = errors.Join(errs...)
 	})
 	return s.err
+}
+
+// loopbackURL reports whether a URL's host is localhost or a loopback IP address.
+func loopbackURL(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	if h := u.Hostname(); h == "localhost" {
+		return true
+	} else if ip := net.ParseIP(h); ip != nil {
+		return ip.IsLoopback()
+	}
+	return false
 }

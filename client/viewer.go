@@ -20,7 +20,7 @@ type ViewOptions struct {
 	// a joining viewer is the server's job, and tests should see whether it does.
 	PLIOnStart bool
 	Token      string       // sent as "Authorization: Bearer <Token>" when not empty (RFC 9725 §4.7.1)
-	API        *webrtc.API  // nil: a private NewLoopbackAPI-style API whose sockets Kill can cut
+	API        *webrtc.API  // nil: a private API whose sockets Kill can cut (loopback-only for a loopback endpoint)
 	HTTPClient *http.Client // nil: http.DefaultClient
 }
 
@@ -58,7 +58,7 @@ func View(ctx context.Context, endpoint string, opt ViewOptions) (*Viewer, error
 	if !opt.Video && !opt.Audio && opt.DataChannel == "" {
 		return nil, fmt.Errorf("view: %w", ErrNoMedia)
 	}
-	s, err := newSession(opt.API, opt.HTTPClient, opt.Token)
+	s, err := newSession(opt.API, opt.HTTPClient, opt.Token, endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
