@@ -96,6 +96,13 @@ func (s *Stream) ClearPublisher(p Publisher) bool {
 	return true
 }
 
+// IsPublisher reports whether p is the stream's publisher now; one that another replaced is not.
+func (s *Stream) IsPublisher(p Publisher) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.publisher == p
+}
+
 // AddViewer and RemoveViewer keep the viewer count shown by Info.
 func (s *Stream) AddViewer() {
 	s.mu.Lock()

@@ -164,9 +164,11 @@ func (p *Publisher) read(remote *webrtc.TrackRemote, l *layer) {
 		}
 		if l != nil {
 			l.received(len(pkt.Payload), time.Now())
-			switch p.layers.forward(l, stream.KeyframeStart(mime, pkt.Payload)) {
-			case skip:
-				continue
+			role := p.layers.forward(l, stream.KeyframeStart(mime, pkt.Payload))
+			if role == skip || (role != keep && !p.stream.IsPublisher(p)) {
+				continue // not the forwarded layer, or a newer publisher owns the track
+			}
+			switch role {
 			case first:
 				src = track.NewSource(remote.Codec())
 				p.videoSSRC.Store(l.ssrc)
