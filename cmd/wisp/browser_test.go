@@ -103,10 +103,13 @@ func TestBrowserCrossOrigin(t *testing.T) {
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
 		"--user-data-dir="+t.TempDir(), pageURL+"/")
+	inOwnGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	// Chromium's child processes outlive a kill of the browser process and keep writing into the
+	// user data dir, which t.TempDir then fails to remove: end the whole group first.
+	defer killGroup(t, cmd)
 
 	var res struct {
 		Error                   string
