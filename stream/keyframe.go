@@ -1,7 +1,5 @@
 package stream
 
-import "strings"
-
 // isKeyframePacket reports whether an RTP payload of the given codec key carries (the start of)
 // a keyframe: for H.264 an SPS or IDR NAL unit, alone, first in a STAP-A or starting an FU-A
 // (RFC 6184 §5); for VP8 the first packet of a key frame (RFC 7741 §4.2–4.3). Other codecs are
@@ -70,9 +68,9 @@ func vp8Key(p []byte) bool {
 	return start && len(p) > i && p[i]&0x01 == 0
 }
 
-// KeyframeStart reports whether an RTP payload of the codec with this MIME type starts a
-// keyframe (H.264 and VP8; false for every other codec). whip uses it to switch simulcast layers
-// on a keyframe.
-func KeyframeStart(mimeType string, payload []byte) bool {
-	return isKeyframePacket(strings.ToLower(mimeType), payload)
+// KeyframeStart reports whether an RTP payload of the codec with this MIME type, in lower case,
+// starts a keyframe (H.264 and VP8; false for every other codec). whip uses it to switch simulcast
+// layers on a keyframe; lower-casing is the caller's, once per track, not per packet.
+func KeyframeStart(mimeLower string, payload []byte) bool {
+	return isKeyframePacket(mimeLower, payload)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -130,6 +131,7 @@ const maxReadFailures = 100
 func (p *Publisher) read(remote *webrtc.TrackRemote, l *layer) {
 	track := p.stream.Track(remote.Kind())
 	mime := remote.Codec().MimeType
+	mimeLower := strings.ToLower(mime) // for keyframe checks, once per track
 	var src *stream.Source
 	defer func() {
 		if src != nil {
@@ -164,7 +166,7 @@ func (p *Publisher) read(remote *webrtc.TrackRemote, l *layer) {
 		}
 		if l != nil {
 			l.received(len(pkt.Payload), time.Now())
-			role := p.layers.forward(l, stream.KeyframeStart(mime, pkt.Payload))
+			role := p.layers.forward(l, stream.KeyframeStart(mimeLower, pkt.Payload))
 			if role == skip || (role != keep && !p.stream.IsPublisher(p)) {
 				continue // not the forwarded layer, or a newer publisher owns the track
 			}
