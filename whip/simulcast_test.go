@@ -3,6 +3,8 @@ package whip
 import (
 	"testing"
 	"time"
+
+	"github.com/wisp-media/wisp/stream"
 )
 
 // TestLayersChoose walks a two-layer set through the chooser's rules: the first layer to arrive
@@ -105,5 +107,23 @@ func TestLayersWithoutRID(t *testing.T) {
 	}
 	if got := ls.forward(b, true); got != skip {
 		t.Fatalf("second track's keyframe: %d, want skip", got)
+	}
+}
+
+// BenchmarkLayerPacket is the simulcast bookkeeping every publisher video packet pays in
+// Publisher.read (single-layer publishers too): record its size and arrival, check for a
+// keyframe start, ask the layer set what to do with it.
+func BenchmarkLayerPacket(b *testing.B) {
+	var ls layers
+	l := &layer{rid: "h", ssrc: 1}
+	ls.add(l)
+	payload := make([]byte, 1200)
+	payload[0] = 0x1c // FU-A, not a keyframe start
+	b.ReportAllocs()
+	for b.Loop() {
+		l.received(len(payload), time.Now())
+		if ls.forward(l, stream.KeyframeStart("video/h264", payload)) == skip {
+			b.Fatal("the only layer skipped")
+		}
 	}
 }
