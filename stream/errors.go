@@ -12,8 +12,6 @@ var (
 	ErrReplaced = errors.New("source replaced")
 	// ErrPublisherLive reports that a stream already has a live publisher that may not be replaced.
 	ErrPublisherLive = errors.New("stream already has a publisher")
-	// ErrGatherTimeout reports that ICE gathering did not complete before the negotiation deadline.
-	ErrGatherTimeout = errors.New("ice gathering timed out")
 	// ErrClosed reports use of a Registry after Close.
 	ErrClosed = errors.New("registry closed")
 )

@@ -9,7 +9,7 @@ import (
 
 // Config is what the WHEP side is given by main.
 type Config struct {
-	// API builds the viewers' PeerConnections; build it with stream.APIConfig.Viewers, which
+	// API builds the viewers' PeerConnections; build it with rtc.APIConfig.Viewers, which
 	// trims what a send-only session runs (any API works, at a higher cost per viewer).
 	API      *webrtc.API
 	Registry *stream.Registry

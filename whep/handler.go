@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
 	"github.com/wisp-media/wisp/wish"
 )
@@ -92,7 +93,7 @@ func (h *Handler) delete(c echo.Context) error {
 }
 
 // watch negotiates and records a viewer session holding the stream.
-func (h *Handler) watch(reqCtx context.Context, name string, offer stream.Offer) (*Viewer, string, error) {
+func (h *Handler) watch(reqCtx context.Context, name string, offer rtc.Offer) (*Viewer, string, error) {
 	return h.sessions.Open(reqCtx, h.cfg.Registry, name, h.cfg.NegotiateTimeout,
 		func(ctx context.Context, st *stream.Stream) (*Viewer, string, error) {
 			if h.cfg.RequirePublisher && !st.Info().Live {

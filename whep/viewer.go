@@ -13,22 +13,23 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/wisp-media/wisp/datarelay"
+	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
 	"github.com/wisp-media/wisp/wish"
 )
 
 // Viewer is one WHEP session: a PeerConnection sending a stream.Stream's Tracks to one player and
-// mirroring the publisher's data-channel messages to it. Its lifetime is a stream.Peer's: one
+// mirroring the publisher's data-channel messages to it. Its lifetime is a rtc.Peer's: one
 // run goroutine, one teardown, Close = cancel + wait.
 type Viewer struct {
-	*stream.Peer
+	*rtc.Peer
 	*wish.ICEState // ETag, trickle and ICE restart (COMMON-21..26)
 
 	// set at construction
 	id     string
 	stream *stream.Stream
 	pc     *webrtc.PeerConnection
-	ice    *stream.ICE
+	ice    *rtc.ICE
 	log    *slog.Logger
 	cfg    Config
 	starts []start // the Tracks this viewer receives, started once it is connected
@@ -52,14 +53,14 @@ func (v *Viewer) Stream() *stream.Stream { return v.stream }
 // watch negotiates offer on a new PeerConnection bound to st's Tracks and starts the session.
 // onEnd runs once when the session ends, after it released everything; serverCtx bounds the
 // session's life, ctx bounds negotiation only.
-func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer stream.Offer, onEnd func(*Viewer)) (*Viewer, string, error) {
-	peer, err := stream.NewPeer(cfg.API, serverCtx)
+func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer rtc.Offer, onEnd func(*Viewer)) (*Viewer, string, error) {
+	peer, err := rtc.NewPeer(cfg.API, serverCtx)
 	if err != nil {
 		return nil, "", err
 	}
 	id := wish.NewID()
 	log := cfg.Logger.With("stream", st.Name(), "session", id, "side", "whep")
-	ice := stream.NewICE(peer.PC())
+	ice := rtc.NewICE(peer.PC())
 	v := &Viewer{Peer: peer, ICEState: wish.NewICEState(ice, log),
 		id: id, stream: st, pc: peer.PC(), ice: ice, cfg: cfg, log: log}
 	v.pc.OnDataChannel(v.onDataChannel)
@@ -70,7 +71,7 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 		return nil, "", err
 	}
 	st.AddViewer()
-	peer.Run(cfg.ConnectTimeout, stream.PeerHooks{
+	peer.Run(cfg.ConnectTimeout, rtc.PeerHooks{
 		Log: log,
 		// Only now is SRTP ready: pion drops what a Track writes before (see stream.Track.Start).
 		Connected: func() {
@@ -110,9 +111,9 @@ func (v *Viewer) closeFeeds() {
 	}
 }
 
-func (v *Viewer) negotiate(ctx context.Context, offer stream.Offer) (string, error) {
+func (v *Viewer) negotiate(ctx context.Context, offer rtc.Offer) (string, error) {
 	if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP}); err != nil {
-		return "", fmt.Errorf("%w: %w", stream.ErrBadOffer, err)
+		return "", fmt.Errorf("%w: %w", rtc.ErrBadOffer, err)
 	}
 	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
 		if (kind == webrtc.RTPCodecTypeVideo && !offer.Video) || (kind == webrtc.RTPCodecTypeAudio && !offer.Audio) {
@@ -123,14 +124,14 @@ func (v *Viewer) negotiate(ctx context.Context, offer stream.Offer) (string, err
 			return "", fmt.Errorf("add %s track: %w", kind, err)
 		}
 		if len(sender.GetParameters().Codecs) == 0 {
-			return "", fmt.Errorf("%w: no supported %s codec offered", stream.ErrUnsupportedOffer, kind)
+			return "", fmt.Errorf("%w: no supported %s codec offered", rtc.ErrUnsupportedOffer, kind)
 		}
 		if enc := sender.GetParameters().Encodings; len(enc) > 0 {
 			v.starts = append(v.starts, start{v.stream.Track(kind), uint32(enc[0].SSRC)})
 		}
 		v.Go(func() { v.readRTCP(sender) })
 	}
-	answer, err := stream.Answer(ctx, v.pc)
+	answer, err := rtc.Answer(ctx, v.pc)
 	if err != nil {
 		return "", fmt.Errorf("negotiate: %w", err)
 	}
@@ -167,10 +168,10 @@ func (v *Viewer) readRTCP(sender *webrtc.RTPSender) {
 
 // onDataChannel subscribes a viewer's data channel to the relay once it is open; messages the
 // publisher sends on a channel of the same label then arrive on it in order. The API detaches
-// viewers' channels (stream.APIConfig.Viewers): the viewer drains what the player sends itself.
+// viewers' channels (rtc.APIConfig.Viewers): the viewer drains what the player sends itself.
 func (v *Viewer) onDataChannel(dc *webrtc.DataChannel) {
 	dc.OnOpen(func() {
-		// Without stream.APIConfig.Viewers, Detach fails and pion's read loop drains instead.
+		// Without rtc.APIConfig.Viewers, Detach fails and pion's read loop drains instead.
 		raw, err := dc.Detach()
 		if err != nil {
 			raw = nil

@@ -5,7 +5,7 @@
 //     parse → one call → map the error once → respond.
 //   - publisher.go: Publisher, one WHIP PeerConnection feeding a stream.Stream: it forwards RTP into
 //     the Stream's Tracks, turns coalesced keyframe requests into rate-limited PLIs and feeds its
-//     data channels into the Stream's relay. Its lifetime is an embedded stream.Peer's (one run
+//     data channels into the Stream's relay. Its lifetime is an embedded rtc.Peer's (one run
 //     goroutine, one teardown, Close = cancel + wait).
 //   - ice.go: the Publisher is a wish.ICESession through its embedded wish.ICEState.
 //   - config.go: Config, everything the package is given by main.

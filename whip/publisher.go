@@ -16,15 +16,16 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/wisp-media/wisp/datarelay"
+	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
 	"github.com/wisp-media/wisp/wish"
 )
 
 // Publisher is one WHIP session: a PeerConnection receiving a publisher's media and data into a
-// stream.Stream. Its lifetime is a stream.Peer's: one run goroutine, one teardown (DELETE, ICE
+// stream.Stream. Its lifetime is a rtc.Peer's: one run goroutine, one teardown (DELETE, ICE
 // failure, a replacing publisher, shutdown, never connecting), Close = cancel + wait.
 type Publisher struct {
-	*stream.Peer
+	*rtc.Peer
 	*wish.ICEState // ETag, trickle and ICE restart (COMMON-21..26)
 
 	// set at construction
@@ -52,13 +53,13 @@ func (p *Publisher) Stream() *stream.Stream { return p.stream }
 // (closing the one it replaces) and starts it. onEnd runs once when the session ends, after it
 // released the stream. serverCtx bounds the session's life; ctx bounds negotiation only.
 func publish(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer string, onEnd func(*Publisher)) (*Publisher, string, error) {
-	peer, err := stream.NewPeer(cfg.API, serverCtx)
+	peer, err := rtc.NewPeer(cfg.API, serverCtx)
 	if err != nil {
 		return nil, "", err
 	}
 	id := wish.NewID()
 	log := cfg.Logger.With("stream", st.Name(), "session", id, "side", "whip")
-	p := &Publisher{Peer: peer, ICEState: wish.NewICEState(stream.NewICE(peer.PC()), log),
+	p := &Publisher{Peer: peer, ICEState: wish.NewICEState(rtc.NewICE(peer.PC()), log),
 		id: id, stream: st, pc: peer.PC(), cfg: cfg, log: log}
 	p.pc.OnTrack(p.onTrack)
 	p.pc.OnDataChannel(p.onDataChannel)
@@ -78,7 +79,7 @@ func publish(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offe
 		_ = old.Close()
 	}
 	p.Go(p.keyframes)
-	peer.Run(cfg.ConnectTimeout, stream.PeerHooks{
+	peer.Run(cfg.ConnectTimeout, rtc.PeerHooks{
 		Log: log,
 		Ended: func() {
 			p.stream.ClearPublisher(p)
@@ -92,7 +93,7 @@ func publish(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offe
 
 func (p *Publisher) negotiate(ctx context.Context, offer string) (string, error) {
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", fmt.Errorf("%w: %w", stream.ErrBadOffer, err)
+		return "", fmt.Errorf("%w: %w", rtc.ErrBadOffer, err)
 	}
 	for _, tr := range p.pc.GetTransceivers() {
 		if tr.Kind() != webrtc.RTPCodecTypeAudio && tr.Kind() != webrtc.RTPCodecTypeVideo {
@@ -100,10 +101,10 @@ func (p *Publisher) negotiate(ctx context.Context, offer string) (string, error)
 		}
 		if len(tr.Receiver().GetParameters().Codecs) == 0 {
 			// WHIP-02: no partially successful answers.
-			return "", fmt.Errorf("%w: no supported %s codec", stream.ErrUnsupportedOffer, tr.Kind())
+			return "", fmt.Errorf("%w: no supported %s codec", rtc.ErrUnsupportedOffer, tr.Kind())
 		}
 	}
-	answer, err := stream.Answer(ctx, p.pc)
+	answer, err := rtc.Answer(ctx, p.pc)
 	if err != nil {
 		return "", fmt.Errorf("negotiate: %w", err)
 	}

@@ -5,14 +5,14 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/wisp-media/wisp/stream"
+	"github.com/wisp-media/wisp/rtc"
 )
 
 // ICEState makes a session an ICESession: it holds the entity tag of the current ICE session and
-// passes trickled candidates and restarts to the session's stream.ICE. WHIP publishers and WHEP
+// passes trickled candidates and restarts to the session's rtc.ICE. WHIP publishers and WHEP
 // viewers embed it.
 type ICEState struct {
-	ice *stream.ICE
+	ice *rtc.ICE
 	log *slog.Logger
 
 	mu   sync.Mutex
@@ -20,7 +20,7 @@ type ICEState struct {
 }
 
 // NewICEState starts with a fresh entity tag (COMMON-23).
-func NewICEState(ice *stream.ICE, log *slog.Logger) *ICEState {
+func NewICEState(ice *rtc.ICE, log *slog.Logger) *ICEState {
 	return &ICEState{ice: ice, log: log, etag: NewETag()}
 }
 

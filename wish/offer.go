@@ -3,7 +3,7 @@ package wish
 import (
 	"net/http"
 
-	"github.com/wisp-media/wisp/stream"
+	"github.com/wisp-media/wisp/rtc"
 )
 
 // Sides of an offer: what the client does with media. A WHIP publisher sends (it may not offer
@@ -17,17 +17,17 @@ const (
 // ReadOffer reads and checks the offer of a POST: application/sdp (415), within max bytes (413),
 // valid SDP (400), at least one audio or video section, and no section in the direction opposite
 // to side or inactive (422).
-func ReadOffer(r *http.Request, max int64, side string) (stream.Offer, error) {
+func ReadOffer(r *http.Request, max int64, side string) (rtc.Offer, error) {
 	body, err := ReadBody(r, ContentTypeSDP, max)
 	if err != nil {
-		return stream.Offer{}, err
+		return rtc.Offer{}, err
 	}
-	o, err := stream.ParseOffer(body)
+	o, err := rtc.ParseOffer(body)
 	if err != nil {
-		return stream.Offer{}, err
+		return rtc.Offer{}, err
 	}
 	if !o.Audio && !o.Video {
-		return stream.Offer{}, Unprocessable("the offer has no audio or video")
+		return rtc.Offer{}, Unprocessable("the offer has no audio or video")
 	}
 	opposite := Receives
 	if side == Receives {
@@ -35,7 +35,7 @@ func ReadOffer(r *http.Request, max int64, side string) (stream.Offer, error) {
 	}
 	for kind, dir := range o.Directions {
 		if dir == opposite || dir == "inactive" {
-			return stream.Offer{}, Unprocessable("%s is %s; this endpoint takes %s media", kind, dir, side)
+			return rtc.Offer{}, Unprocessable("%s is %s; this endpoint takes %s media", kind, dir, side)
 		}
 	}
 	return o, nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
 )
 
@@ -17,13 +18,13 @@ func Problem(err error) *Error {
 	switch {
 	case errors.Is(err, stream.ErrInvalidName):
 		return Errorf(http.StatusNotFound, "Not Found", "%v", err)
-	case errors.Is(err, stream.ErrBadOffer):
+	case errors.Is(err, rtc.ErrBadOffer):
 		return Errorf(http.StatusBadRequest, "Bad Request", "%v", err)
-	case errors.Is(err, stream.ErrUnsupportedOffer), errors.Is(err, stream.ErrNoCodec):
+	case errors.Is(err, rtc.ErrUnsupportedOffer), errors.Is(err, stream.ErrNoCodec):
 		return Errorf(http.StatusUnprocessableEntity, "Unprocessable Content", "%v", err)
 	case errors.Is(err, stream.ErrPublisherLive):
 		return Errorf(http.StatusConflict, "Conflict", "%v", err)
-	case errors.Is(err, stream.ErrBusy):
+	case errors.Is(err, rtc.ErrBusy):
 		e := Errorf(http.StatusConflict, "Conflict", "%v", err)
 		e.Header.Set("Retry-After", "1")
 		return e
@@ -31,7 +32,7 @@ func Problem(err error) *Error {
 		e := Errorf(http.StatusServiceUnavailable, "Service Unavailable", "shutting down")
 		e.Header.Set("Retry-After", "5")
 		return e
-	case errors.Is(err, stream.ErrGatherTimeout):
+	case errors.Is(err, rtc.ErrGatherTimeout):
 		e := Errorf(http.StatusServiceUnavailable, "Service Unavailable", "%v", err)
 		e.Header.Set("Retry-After", "1")
 		return e

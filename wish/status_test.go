@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
 )
 
@@ -16,14 +17,14 @@ func TestProblem(t *testing.T) {
 		status     int
 		retryAfter bool
 	}{
-		{fmt.Errorf("x: %w", stream.ErrBadOffer), http.StatusBadRequest, false},
-		{fmt.Errorf("x: %w", stream.ErrUnsupportedOffer), http.StatusUnprocessableEntity, false},
+		{fmt.Errorf("x: %w", rtc.ErrBadOffer), http.StatusBadRequest, false},
+		{fmt.Errorf("x: %w", rtc.ErrUnsupportedOffer), http.StatusUnprocessableEntity, false},
 		{fmt.Errorf("x: %w", stream.ErrNoCodec), http.StatusUnprocessableEntity, false},
 		{fmt.Errorf("x: %w", stream.ErrInvalidName), http.StatusNotFound, false},
 		{fmt.Errorf("x: %w", stream.ErrPublisherLive), http.StatusConflict, false},
-		{fmt.Errorf("x: %w", stream.ErrBusy), http.StatusConflict, true},
+		{fmt.Errorf("x: %w", rtc.ErrBusy), http.StatusConflict, true},
 		{fmt.Errorf("x: %w", stream.ErrClosed), http.StatusServiceUnavailable, true},
-		{fmt.Errorf("x: %w", stream.ErrGatherTimeout), http.StatusServiceUnavailable, true},
+		{fmt.Errorf("x: %w", rtc.ErrGatherTimeout), http.StatusServiceUnavailable, true},
 		{Errorf(http.StatusPreconditionFailed, "Precondition Failed", "x"), http.StatusPreconditionFailed, false},
 		{errors.New("other"), http.StatusInternalServerError, false},
 	} {

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wisp-media/wisp/datarelay"
+	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
 	"github.com/wisp-media/wisp/whep"
 	"github.com/wisp-media/wisp/whip"
@@ -31,7 +32,7 @@ type server struct {
 	limits   *limits
 	echo     *echo.Echo
 	http     *http.Server
-	media    *stream.Media
+	media    *rtc.Media
 }
 
 // newServer opens the media sockets and builds everything; serve starts answering HTTP.
@@ -40,17 +41,17 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	if err := s.openMedia(); err != nil {
 		return nil, err
 	}
-	apiConfig := stream.APIConfig{
+	apiConfig := rtc.APIConfig{
 		UDPMux: s.media.UDP, TCPMux: s.media.TCP, NAT1To1IPs: cfg.PublicIPs, IncludeLoopback: true,
 		Logger: log.With("side", "pion"),
 	}
-	api, err := stream.NewAPI(apiConfig)
+	api, err := rtc.NewAPI(apiConfig)
 	if err != nil {
 		s.closeMedia()
 		return nil, fmt.Errorf("build webrtc api: %w", err)
 	}
 	apiConfig.Viewers = true
-	viewAPI, err := stream.NewAPI(apiConfig)
+	viewAPI, err := rtc.NewAPI(apiConfig)
 	if err != nil {
 		s.closeMedia()
 		return nil, fmt.Errorf("build webrtc api for viewers: %w", err)
@@ -94,7 +95,7 @@ func keyFunc(keys keyMap) func(string) (string, bool) {
 
 // openMedia opens the one UDP port (and the ICE-TCP port of the same number) for all sessions.
 func (s *server) openMedia() error {
-	m, err := stream.OpenMedia(stream.MediaConfig{Host: s.cfg.ICEHost, Port: s.cfg.UDPPort, TCP: s.cfg.ICETCP})
+	m, err := rtc.OpenMedia(rtc.MediaConfig{Host: s.cfg.ICEHost, Port: s.cfg.UDPPort, TCP: s.cfg.ICETCP})
 	if err != nil {
 		return err
 	}

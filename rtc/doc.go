@@ -1,0 +1,18 @@
+// Package rtc is wisp's pion plumbing: everything a WHIP publisher and a WHEP viewer need to
+// build, negotiate and end a PeerConnection. It knows nothing of HTTP and nothing of streams: the
+// forwarding core (package stream) and rtc never import each other; whip and whep join them.
+//
+// Map of the package:
+//   - api.go: NewAPI builds the one pion API (codecs, interceptors, ICE muxes, NAT 1:1) shared by
+//     every publisher (and, with APIConfig.Viewers, every viewer).
+//   - pionlog.go: pion's logs routed to slog, one cached logger per pion subsystem.
+//   - media.go: OpenMedia, the one UDP port (and ICE-TCP listener) of every session.
+//   - peer.go: Peer, the lifecycle a publisher and a viewer share (signals, owned goroutines, one
+//     teardown).
+//   - negotiate.go: Answer, the shared end of an offer/answer exchange (gather, then the SDP the HTTP
+//     layer returns); offer.go: ParseOffer, the checks an offer passes before negotiation.
+//   - ice.go: trickle candidates and ICE restarts on a live PeerConnection.
+//   - errors.go: ErrGatherTimeout (ParseOffer's and ICE's errors sit beside them).
+//
+// Concurrency: no lock is held across a pion call; pion callbacks only signal.
+package rtc
