@@ -33,6 +33,8 @@ type config struct {
 	Limits    limitsConfig // overload guards (limits.go); zero values switch a guard off
 	// ConnectTimeout reaps a session whose connection does not come up (COMMON-19); 0 = 15 s.
 	ConnectTimeout time.Duration
+	// DrainTimeout is how long live sessions may go on after SIGTERM (0 = close them at once).
+	DrainTimeout time.Duration
 	// Pprof is the listen address of the runtime profiles ("" = off); see pprof.go.
 	Pprof string
 }
@@ -65,6 +67,7 @@ func (c *config) settings(r *rawConfig) []setting {
 		count(&c.Limits.MaxSessions, "max-sessions", "2000", "live WHIP+WHEP sessions, 0 = no cap; over it 503", 0, 0),
 		hostPort(&c.Pprof, "pprof", "", "serve Go runtime profiles (/debug/pprof/) on this host:port, e.g. 127.0.0.1:6060; empty = off", true),
 		duration(&c.ConnectTimeout, "connect-timeout", "15s", "end a session whose connection is not up within this time", false),
+		duration(&c.DrainTimeout, "drain-timeout", "0s", "after SIGTERM: not ready, new sessions refused (503), live sessions go on up to this long; 0 = close at once", true),
 	}
 }
 

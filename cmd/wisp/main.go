@@ -66,14 +66,18 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		defer prof.stop()
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	served := make(chan error, 1)
 	go func() { served <- srv.serve(l) }()
 	select {
 	case err = <-served:
-	case <-ctx.Done():
-		log.Info("shutting down")
+	case sig := <-sigs:
+		log.Info("shutting down", "signal", sig.String())
+		if cfg.DrainTimeout > 0 {
+			err = srv.drain(cfg.DrainTimeout, sigs, served)
+		}
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

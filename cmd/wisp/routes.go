@@ -16,7 +16,10 @@ func (s *server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover())
 	e.Use(s.headers)
-	e.Use(s.limits.middleware) // after CORS: preflights are never limited
+	e.Use(s.refuseWhileDraining) // before the limits: a refused POST takes no token
+	e.Use(s.limits.middleware)   // after CORS: preflights are never limited
+
+	s.registerHealth(e)
 
 	s.whip.Register(e)
 	s.whep.Register(e)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -33,6 +34,7 @@ type server struct {
 	echo     *echo.Echo
 	http     *http.Server
 	media    *rtc.Media
+	draining atomic.Bool // set once by startDrain: not ready, new sessions refused
 }
 
 // newServer opens the media sockets and builds everything; serve starts answering HTTP.
