@@ -18,7 +18,7 @@ func TestLossEstimator(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		reports []report
-		want float64
+		want    float64
 	}{
 		{"first report, no loss, sending the estimate: grows", reps(0, 500_000), 525_000},
 		{"no loss while sending little: holds", reps(0, 100_000), 500_000},
