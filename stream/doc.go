@@ -13,6 +13,8 @@
 //   - ring.go, nack.go: one packet cache per Track that answers every viewer's NACKs.
 //   - binding.go, keyframe.go: one viewer's end of a Track; a viewer starts (Track.Start, once its
 //     connection is up) from the newest cached keyframe and catches up with live (fast start).
+//     keyframe_{h264,vp8,vp9,av1,h265}.go: each codec's keyframe detector and picture-size reader
+//     (keyframeSize), on RTP payloads; keyframe_bits.go: their bit reader.
 //
 // Concurrency: one lock at a time, held for bookkeeping only; pion is never called under a lock.
 package stream

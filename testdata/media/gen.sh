@@ -34,3 +34,35 @@ ffmpeg $common -f lavfi -i testsrc2=size=1280x720:rate=30 -t 4 -vf noise=alls=12
 	-g 60 -keyint_min 60 -sc_threshold 0 -bf 0 -b:v 2700k -maxrate 2700k -bufsize 2700k -flags:v +bitexact \
 	-x264-params repeat-headers=1:scenecut=0:slices=1:aud=0 \
 	$out -f h264 h264-720p.h264
+
+# VP9, AV1 and H.265 (stream/keyframe_*_test.go; cmd/wisp-load and interop fast-start-codecs).
+# Needs libvpx-vp9, libaom-av1 and libx265 as well (Debian ffmpeg 5.1 has them). Short clips,
+# 320x240 30 fps with a keyframe every 30 frames; no hidden frames or B-frames, one picture per
+# IVF frame or access unit.
+ffmpeg $common -f lavfi -i testsrc2=size=320x240:rate=30 -t 2 \
+	-c:v libvpx-vp9 -pix_fmt yuv420p -threads 1 -deadline realtime -cpu-used 8 -row-mt 0 \
+	-g 30 -keyint_min 30 -auto-alt-ref 0 -lag-in-frames 0 -b:v 300k -flags:v +bitexact \
+	$out -f ivf vp9.ivf
+ffmpeg $common -f lavfi -i testsrc2=size=320x240:rate=30 -t 2 \
+	-c:v libaom-av1 -pix_fmt yuv420p -threads 1 -usage realtime -cpu-used 8 -row-mt 0 \
+	-g 30 -keyint_min 30 -lag-in-frames 0 -b:v 300k -flags:v +bitexact \
+	$out -f ivf av1.ivf
+ffmpeg $common -f lavfi -i testsrc2=size=320x240:rate=30 -t 2 \
+	-c:v libx265 -pix_fmt yuv420p -preset ultrafast -b:v 300k -flags:v +bitexact \
+	-x265-params log-level=error:pools=none:frame-threads=1:keyint=30:min-keyint=30:scenecut=0:bframes=0:open-gop=0:repeat-headers=1:info=0 \
+	$out -f hevc h265.h265
+
+# The same codecs with keyframes 10 s apart (one keyframe, at frame 0, of a 10 s clip that the
+# load tool loops), 30 fps: the per-codec fast-start clips (interop/cases/fast-start-codecs.mjs).
+ffmpeg $common -f lavfi -i testsrc2=size=320x240:rate=30 -t 10 \
+	-c:v libvpx-vp9 -pix_fmt yuv420p -threads 1 -deadline realtime -cpu-used 8 -row-mt 0 \
+	-g 300 -keyint_min 300 -auto-alt-ref 0 -lag-in-frames 0 -b:v 150k -flags:v +bitexact \
+	$out -f ivf vp9-gop10s.ivf
+ffmpeg $common -f lavfi -i testsrc2=size=320x240:rate=30 -t 10 \
+	-c:v libaom-av1 -pix_fmt yuv420p -threads 1 -usage realtime -cpu-used 8 -row-mt 0 \
+	-g 300 -keyint_min 300 -lag-in-frames 0 -b:v 150k -flags:v +bitexact \
+	$out -f ivf av1-gop10s.ivf
+ffmpeg $common -f lavfi -i testsrc2=size=320x240:rate=30 -t 10 \
+	-c:v libx265 -pix_fmt yuv420p -preset ultrafast -b:v 150k -flags:v +bitexact \
+	-x265-params log-level=error:pools=none:frame-threads=1:keyint=300:min-keyint=300:scenecut=0:bframes=0:open-gop=0:repeat-headers=1:info=0 \
+	$out -f hevc h265-gop10s.h265
