@@ -9,6 +9,9 @@
 //   - ice.go: the Viewer is a wish.ICESession through its embedded wish.ICEState.
 //   - events.go: the server-sent events extension (active, inactive, layers, viewercount) on
 //     capability URLs under the session URL, destroyed with the session.
+//   - layer.go, layerevent.go: the layer extension (WHEPX-06): POST/DELETE on {session}/layer
+//     parsed into a layers.Choice for a LayerSelector, and the "layers" event listing every layer.
+//     Routed and advertised only for a viewer that implements LayerSelector (issue 12).
 //   - config.go: Config, everything the package is given by main.
 //
 // A viewer may arrive before the publisher: it is accepted, and media starts when the publisher

@@ -107,18 +107,27 @@ func (h *Handler) events(c echo.Context) error {
 	tick := time.NewTicker(eventPoll)
 	defer tick.Stop()
 	live, viewers := false, -1 // no initial "inactive" when nothing is live (WHEPX-05)
+	mline := v.videoMLine()
+	sel, selects := any(v).(LayerSelector) // a viewer that follows a layer of its own (layer.go)
+	var lev layerEvents
 	for {
 		info := v.Stream().Info()
 		if info.Live != live {
 			live = info.Live
 			if live {
 				send(w, es, "active", struct{}{})
-				if i := v.videoMLine(); i >= 0 {
+				if mline >= 0 && !selects {
 					// wisp forwards one layer of the publisher's video.
-					send(w, es, "layers", map[string][]map[string]int{fmt.Sprint(i): {{"spatialLayerId": 0, "temporalLayerId": 0}}})
+					send(w, es, "layers", map[string][]map[string]int{fmt.Sprint(mline): {{"spatialLayerId": 0, "temporalLayerId": 0}}})
 				}
 			} else {
 				send(w, es, "inactive", struct{}{})
+			}
+		}
+		if live && selects && mline >= 0 {
+			// Every layer with its measured size and bitrate, on change and every layersEvery.
+			if ls := sel.Layers(); len(ls) > 0 && lev.due(time.Now(), ls) {
+				send(w, es, "layers", layersEvent(mline, ls))
 			}
 		}
 		if info.Viewers != viewers {

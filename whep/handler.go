@@ -52,6 +52,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST("/whep/:stream/:id/events", h.subscribe)
 	e.GET("/whep/:stream/:id/events/:eid", h.events)
 	e.DELETE("/whep/:stream/:id/events/:eid", h.unsubscribe)
+	e.Match([]string{http.MethodPost, http.MethodDelete}, "/whep/:stream/:id/layer", h.layer)
 	e.POST("/whep/:stream/:id", notAllowed(wish.AllowSession))
 }
 
@@ -70,7 +71,11 @@ func (h *Handler) post(c echo.Context) error {
 		return respond(c, err)
 	}
 	loc := wish.BaseURL(r, h.cfg.BaseURL) + "/whep/" + name + "/" + v.ID()
-	wish.WriteCreated(c.Response(), loc, v.ETag(), answer, h.cfg.ICEServers, eventsLink(loc)) // WHEPX-01
+	links := []string{eventsLink(loc)} // WHEPX-01
+	if _, ok := any(v).(LayerSelector); ok {
+		links = append(links, layerLink(loc)) // WHEPX-06, only where a viewer can follow a layer
+	}
+	wish.WriteCreated(c.Response(), loc, v.ETag(), answer, h.cfg.ICEServers, links...)
 	return nil
 }
 
@@ -103,6 +108,18 @@ func (h *Handler) watch(reqCtx context.Context, name string, offer rtc.Offer) (*
 			}
 			return watch(ctx, h.ctx, h.cfg, st, offer, func(v *Viewer) { h.sessions.Ended(h.cfg.Registry, st, v) })
 		})
+}
+
+// layer serves the session's layer URL (WHEPX-06; layer.go): 404 where the session cannot
+// follow a layer of its own.
+func (h *Handler) layer(c echo.Context) error {
+	v, ok := h.sessions.Get(c.Param("stream"), c.Param("id"))
+	sel, selects := any(v).(LayerSelector)
+	if !ok || !selects {
+		return respond(c, wish.NotFound())
+	}
+	ServeLayer(c.Response(), c.Request(), sel, v.videoMLine())
+	return nil
 }
 
 // Len returns the number of live sessions.
