@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # interop/deps.sh: installs the Debian packages the browser and GStreamer tests need, idempotently
 # (dpkg-query first; apt-get update only when something is missing). Run by `make test` before the
-# Go tests (cmd/wisp's browser test needs chromium) and by interop/run.sh.
+# Go tests (cmd/wisp's browser test needs chromium; cluster/ starts its own redis-server) and by
+# interop/run.sh.
 set -euo pipefail
 log() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -12,6 +13,7 @@ packages=(
   simple-whip-client
   python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0
   iproute2 util-linux gcc pkg-config libglib2.0-dev nodejs npm
+  redis-server
 )
 missing=()
 for p in "${packages[@]}"; do
