@@ -66,7 +66,7 @@ func (h *Handler) post(c echo.Context) error {
 	if err != nil {
 		return respond(c, err)
 	}
-	v, answer, err := h.watch(r.Context(), name, offer)
+	v, answer, err := h.watch(r.Context(), name, offer, r.RemoteAddr)
 	if err != nil {
 		return respond(c, err)
 	}
@@ -98,7 +98,7 @@ func (h *Handler) delete(c echo.Context) error {
 }
 
 // watch negotiates and records a viewer session holding the stream.
-func (h *Handler) watch(reqCtx context.Context, name string, offer rtc.Offer) (*Viewer, string, error) {
+func (h *Handler) watch(reqCtx context.Context, name string, offer rtc.Offer, remote string) (*Viewer, string, error) {
 	return h.sessions.Open(reqCtx, h.cfg.Registry, name, h.cfg.NegotiateTimeout,
 		func(ctx context.Context, st *stream.Stream) (*Viewer, string, error) {
 			if h.cfg.RequirePublisher && !st.Info().Live {
@@ -106,7 +106,7 @@ func (h *Handler) watch(reqCtx context.Context, name string, offer rtc.Offer) (*
 				e.Header.Set("Retry-After", "5")
 				return nil, "", e
 			}
-			return watch(ctx, h.ctx, h.cfg, st, offer, func(v *Viewer) { h.sessions.Ended(h.cfg.Registry, st, v) })
+			return watch(ctx, h.ctx, h.cfg, st, offer, remote, func(v *Viewer) { h.sessions.Ended(h.cfg.Registry, st, v) })
 		})
 }
 

@@ -53,13 +53,14 @@ func (v *Viewer) Stream() *stream.Stream { return v.stream }
 // watch negotiates offer on a new PeerConnection bound to st's Tracks and starts the session.
 // onEnd runs once when the session ends, after it released everything; serverCtx bounds the
 // session's life, ctx bounds negotiation only.
-func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer rtc.Offer, onEnd func(*Viewer)) (*Viewer, string, error) {
+// remote is the client's HTTP address, for the session's log lines.
+func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer rtc.Offer, remote string, onEnd func(*Viewer)) (*Viewer, string, error) {
 	peer, err := rtc.NewPeer(cfg.API, serverCtx)
 	if err != nil {
 		return nil, "", err
 	}
 	id := wish.NewID()
-	log := cfg.Logger.With("stream", st.Name(), "session", id, "side", "whep")
+	log := cfg.Logger.With("stream", st.Name(), "session", id, "kind", "whep", "remote", remote)
 	ice := rtc.NewICE(peer.PC())
 	v := &Viewer{Peer: peer, ICEState: wish.NewICEState(ice, log),
 		id: id, stream: st, pc: peer.PC(), ice: ice, cfg: cfg, log: log}

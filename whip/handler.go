@@ -54,7 +54,7 @@ func (h *Handler) post(c echo.Context) error {
 	if err != nil {
 		return respond(c, err)
 	}
-	p, answer, err := h.publish(r.Context(), name, offer.SDP)
+	p, answer, err := h.publish(r.Context(), name, offer.SDP, r.RemoteAddr)
 	if err != nil {
 		return respond(c, err)
 	}
@@ -82,10 +82,10 @@ func (h *Handler) delete(c echo.Context) error {
 }
 
 // publish negotiates and records a publisher session holding the stream.
-func (h *Handler) publish(reqCtx context.Context, name, offer string) (*Publisher, string, error) {
+func (h *Handler) publish(reqCtx context.Context, name, offer, remote string) (*Publisher, string, error) {
 	return h.sessions.Open(reqCtx, h.cfg.Registry, name, h.cfg.NegotiateTimeout,
 		func(ctx context.Context, st *stream.Stream) (*Publisher, string, error) {
-			return publish(ctx, h.ctx, h.cfg, st, offer, func(p *Publisher) { h.sessions.Ended(h.cfg.Registry, st, p) })
+			return publish(ctx, h.ctx, h.cfg, st, offer, remote, func(p *Publisher) { h.sessions.Ended(h.cfg.Registry, st, p) })
 		})
 }
 

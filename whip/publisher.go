@@ -52,13 +52,14 @@ func (p *Publisher) Stream() *stream.Stream { return p.stream }
 // publish negotiates offer on a new PeerConnection for st, makes the session st's publisher
 // (closing the one it replaces) and starts it. onEnd runs once when the session ends, after it
 // released the stream. serverCtx bounds the session's life; ctx bounds negotiation only.
-func publish(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer string, onEnd func(*Publisher)) (*Publisher, string, error) {
+// remote is the client's HTTP address, for the session's log lines.
+func publish(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer, remote string, onEnd func(*Publisher)) (*Publisher, string, error) {
 	peer, err := rtc.NewPeer(cfg.API, serverCtx)
 	if err != nil {
 		return nil, "", err
 	}
 	id := wish.NewID()
-	log := cfg.Logger.With("stream", st.Name(), "session", id, "side", "whip")
+	log := cfg.Logger.With("stream", st.Name(), "session", id, "kind", "whip", "remote", remote)
 	p := &Publisher{Peer: peer, ICEState: wish.NewICEState(rtc.NewICE(peer.PC()), log),
 		id: id, stream: st, pc: peer.PC(), cfg: cfg, log: log}
 	p.pc.OnTrack(p.onTrack)
@@ -76,7 +77,7 @@ func publish(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offe
 	}
 	if old != nil {
 		p.log.Info("replacing publisher")
-		_ = old.Close()
+		_ = wish.CloseBecause(old, rtc.ReasonReplaced)
 	}
 	p.Go(p.keyframes)
 	peer.Run(cfg.ConnectTimeout, rtc.PeerHooks{

@@ -1,6 +1,10 @@
 package wish
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/wisp-media/wisp/rtc"
+)
 
 // WriteCreated writes the 201 of a WHIP or WHEP POST (COMMON-01): the absolute session URL in
 // Location, the entity tag (COMMON-23), Accept-Patch (LEGACY-02), one Link line per ICE server
@@ -57,6 +61,6 @@ func (t *Sessions[S]) ServeDelete(w http.ResponseWriter, stream, id string) {
 		return
 	}
 	t.Take(s)
-	_ = s.Close()
+	_ = CloseBecause(s, rtc.ReasonDeleted)
 	w.WriteHeader(http.StatusOK)
 }

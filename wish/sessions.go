@@ -3,6 +3,8 @@ package wish
 import (
 	"sync"
 	"time"
+
+	"github.com/wisp-media/wisp/rtc"
 )
 
 // Tombstones: how long, and how many, sessions that ended on their own are remembered.
@@ -120,6 +122,15 @@ func (t *Sessions[S]) CloseAll() {
 	}
 	t.mu.Unlock()
 	for _, s := range all {
-		_ = s.Close()
+		_ = CloseBecause(s, rtc.ReasonShutdown)
 	}
+}
+
+// CloseBecause closes s, telling it why (an rtc.Reason… constant) if it can take a reason (an
+// rtc.Peer can: its "session ended" log line says it).
+func CloseBecause(s interface{ Close() error }, reason string) error {
+	if r, ok := s.(interface{ CloseBecause(string) error }); ok {
+		return r.CloseBecause(reason)
+	}
+	return s.Close()
 }

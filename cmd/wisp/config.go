@@ -19,6 +19,7 @@ type config struct {
 	PublicIPs   []string   // NAT 1:1 addresses announced as host candidates
 	PublicURL   string     // scheme://host for Location headers ("" = from the request)
 	LogLevel    slog.Level // debug, info, warn, error
+	LogFormat   string     // text or json
 	PublishKeys keyMap     // stream → key; "*" applies to every stream without its own
 	WatchKeys   keyMap
 	CORSOrigins []string // allowed origins ("*" = any)
@@ -51,6 +52,7 @@ func (c *config) settings(r *rawConfig) []setting {
 		list(&c.PublicIPs, "public-ip", "public IP announced as host candidate (NAT 1:1); repeatable or comma list", ipv4),
 		baseURL(&c.PublicURL, "public-url", "public base URL for Location headers, e.g. https://live.example.com"),
 		logLevel(&c.LogLevel, "log-level", "info", "debug, info, warn or error"),
+		choice(&c.LogFormat, "log-format", "text", "log lines as text (key=value) or json (one object a line)", "text", "json"),
 		secretList(&r.publishKeys, "publish-key", "STREAM=KEY requiring 'Authorization: Bearer KEY' to publish; * for all streams; repeatable or comma list").withEnv("WISP_PUBLISH_KEYS"),
 		secretList(&r.watchKeys, "watch-key", "STREAM=KEY requiring a bearer key to watch; repeatable or comma list").withEnv("WISP_WATCH_KEYS"),
 		text(&r.keysFile, "keys-file", "", "file of 'publish|watch STREAM KEY' lines"),

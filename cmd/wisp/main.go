@@ -36,7 +36,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "wisp:", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := newLogger(cfg, stderr)
 	if getenv("GOGC") == "" {
 		// wisp allocates little once sessions are up, so a tighter heap goal costs about 1 % of a
 		// core and saves about 0.1 MB per viewer (docs/benchmarks.md). GOGC overrides it.
@@ -90,6 +90,15 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// newLogger is the server's logger: text or JSON lines on w from cfg.LogLevel up.
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // announce prints where to point a browser, and says whether publishing is open.

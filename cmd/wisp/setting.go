@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +95,19 @@ func (s setting) register(fs *flag.FlagSet, getenv func(string) string) *value {
 // text is a free string.
 func text(dst *string, name, def, help string) setting {
 	return setting{flag: name, def: def, help: help, apply: func(v []string) error { *dst = v[0]; return nil }}
+}
+
+// choice is one of a fixed set of words.
+func choice(dst *string, name, def, help string, options ...string) setting {
+	s := setting{flag: name, def: def, help: help}
+	s.apply = func(v []string) error {
+		if !slices.Contains(options, v[0]) {
+			return s.fail(v[0], "is not "+strings.Join(options, " or "))
+		}
+		*dst = v[0]
+		return nil
+	}
+	return s
 }
 
 // optionalIPv4 is an IPv4 address or empty.
