@@ -15,7 +15,8 @@
 //
 //	source.go      Source and Sample: a media file in memory
 //	h264.go        OpenH264: Annex-B split into access units
-//	vp8.go         OpenVP8: IVF frames
+//	vp8.go         OpenIVF, OpenVP8: IVF frames (VP8, VP9, AV1)
+//	h265.go        OpenH265: Annex-B split into access units
 //	opus.go        OpenOpus: Ogg pages into Opus packets
 //	publisher.go   Publisher, PublishOptions, Publish
 //	pace.go        real-time pacing and RTCP draining of a Publisher

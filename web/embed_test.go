@@ -136,7 +136,7 @@ func TestStableIDs(t *testing.T) {
 		PublishPage: {"stream-name", "camera", "screen", "preview", "key-form", "key", "start", "stop",
 			"state", "status", "message-form", "message", "send", "sent"},
 		WatchPage: {"stream-name", "player", "unmute", "state", "status", "stats",
-			"stat-resolution", "stat-fps", "stat-bitrate", "stat-lost", "stat-decoded", "messages"},
+			"notice", "stat-resolution", "stat-fps", "stat-bitrate", "stat-lost", "stat-decoded", "messages"},
 	}
 	for page, ids := range want {
 		seen := map[string]int{}

@@ -106,6 +106,9 @@ func (h *Handler) watch(reqCtx context.Context, name string, offer rtc.Offer, re
 				e.Header.Set("Retry-After", "5")
 				return nil, "", e
 			}
+			if err := checkCodecs(st.Info(), offer); err != nil {
+				return nil, "", err
+			}
 			return watch(ctx, h.ctx, h.cfg, st, offer, remote, func(v *Viewer) { h.sessions.Ended(h.cfg.Registry, st, v) })
 		})
 }

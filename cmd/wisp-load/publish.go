@@ -20,8 +20,8 @@ type publishFlags struct {
 
 func (f *publishFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.whip, "whip", "", "WHIP endpoint URL")
-	fs.StringVar(&f.video, "video", "", "video file: .h264 (Annex-B) or .ivf (VP8)")
-	fs.IntVar(&f.fps, "fps", 30, "frame rate of an .h264 file")
+	fs.StringVar(&f.video, "video", "", "video file: .h264 or .h265 (Annex-B), or .ivf (VP8, VP9, AV1)")
+	fs.IntVar(&f.fps, "fps", 30, "frame rate of an .h264 or .h265 file")
 	fs.StringVar(&f.audio, "audio", "", "audio file: .ogg (Opus)")
 	fs.StringVar(&f.data, "data", "", "data channel label; the publisher sends a timestamp on it every -data-every")
 	fs.DurationVar(&f.dataEvery, "data-every", 100*time.Millisecond, "interval of data-channel messages")
@@ -35,10 +35,12 @@ func (f *publishFlags) start(ctx context.Context) (*client.Publisher, error) {
 	switch {
 	case strings.HasSuffix(f.video, ".h264"):
 		opt.Video, err = client.OpenH264(f.video, f.fps)
+	case strings.HasSuffix(f.video, ".h265"):
+		opt.Video, err = client.OpenH265(f.video, f.fps)
 	case strings.HasSuffix(f.video, ".ivf"):
-		opt.Video, err = client.OpenVP8(f.video)
+		opt.Video, err = client.OpenIVF(f.video)
 	case f.video != "":
-		err = fmt.Errorf("video %s: want .h264 or .ivf", f.video)
+		err = fmt.Errorf("video %s: want .h264, .h265 or .ivf", f.video)
 	}
 	if err != nil {
 		return nil, err

@@ -1,9 +1,11 @@
 // Watch page: plays POST /whep/{stream}, shows live stats and the publisher's
 // data messages, and reconnects forever (1 s doubling to 8 s) until the page
 // is closed. A viewer may connect before the publisher is live; it then
-// shows "waiting for publisher" until frames are decoded.
+// shows "waiting for publisher" until frames are decoded. A stream this browser
+// cannot decode (the server answers 422 naming the codec) shows that message in
+// place of the player, and the page keeps retrying in case the publisher changes.
 import {
-  Backoff, byId, deleteSession, describeError, monitorConnection, sleep, watchSession,
+  Backoff, byId, deleteSession, describeError, HttpError, monitorConnection, sleep, watchSession,
   streamNameFromPath, whepURL, whipWhepPost,
 } from './wisp.js';
 
@@ -14,6 +16,7 @@ const MAX_MESSAGES = 1000; // older messages leave the list and window.wisp.mess
 const el = {
   name: byId('stream-name'),
   player: byId('player'),
+  notice: byId('notice'),
   unmute: byId('unmute'),
   state: byId('state'),
   status: byId('status'),
@@ -32,7 +35,8 @@ const api = {
   pc: null, // the current RTCPeerConnection, replaced on every reconnect
   dc: null, // its "data" channel
   location: null, // the current WHEP session URL
-  phase: 'connecting', // connecting | waiting | live | reconnecting | closed
+  phase: 'connecting', // connecting | waiting | live | reconnecting | unplayable | closed
+  unplayable: '', // the server's reason this browser cannot play the stream (422), shown in #notice
   reconnects: 0, // sessions started after the first
   messages: [], // received data messages, as shown in #messages
   stats,
@@ -53,6 +57,15 @@ function setPhase(phase, text) {
   api.phase = phase;
   el.status.dataset.phase = phase;
   el.status.textContent = text;
+}
+
+// Shows why the stream cannot be played here in place of the black player, or
+// (reason '') the player again.
+function setUnplayable(reason) {
+  api.unplayable = reason;
+  el.notice.textContent = reason;
+  el.notice.hidden = !reason;
+  el.player.hidden = Boolean(reason);
 }
 
 function receiving() {
@@ -118,6 +131,7 @@ async function session(signal, backoff) {
     onState: setState,
     onConnected: () => {
       backoff.reset();
+      setUnplayable('');
       showConnectedPhase();
     },
     onFailed: end,
@@ -134,6 +148,8 @@ async function session(signal, backoff) {
     if (current === s) api.location = location;
     stopWatch = watchSession(pc, location, { onGone: end });
   } catch (err) {
+    // 422: no codec in common with the publisher (the detail names it).
+    if (err instanceof HttpError && err.status === 422) setUnplayable(err.detail || describeError(err));
     end(describeError(err));
   }
 
@@ -156,7 +172,8 @@ async function loop(signal) {
     if (signal.aborted) return;
     const delay = backoff.next();
     setState('failed');
-    setPhase('reconnecting', `${reason}; reconnecting in ${delay / 1000} s`);
+    if (api.unplayable) setPhase('unplayable', `cannot play here: ${api.unplayable}; trying again in ${delay / 1000} s`);
+    else setPhase('reconnecting', `${reason}; reconnecting in ${delay / 1000} s`);
     await sleep(delay, signal);
   }
 }

@@ -27,6 +27,7 @@ export class HttpError extends Error {
     super(detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`);
     this.name = 'HttpError';
     this.status = status;
+    this.detail = detail || '';
   }
 }
 
