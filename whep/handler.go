@@ -59,7 +59,7 @@ func (h *Handler) Register(e *echo.Echo) {
 func (h *Handler) post(c echo.Context) error {
 	r := c.Request()
 	name := c.Param("stream")
-	if err := h.cfg.Keys.Authorize(r, name); err != nil {
+	if err := h.cfg.AuthorizePost(r, name); err != nil {
 		return respond(c, err)
 	}
 	offer, err := wish.ReadOffer(r, h.cfg.MaxBody, wish.Receives)

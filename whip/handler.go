@@ -3,6 +3,7 @@ package whip
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,7 +48,7 @@ func (h *Handler) Register(e *echo.Echo) {
 func (h *Handler) post(c echo.Context) error {
 	r := c.Request()
 	name := c.Param("stream")
-	if err := h.cfg.Keys.Authorize(r, name); err != nil {
+	if err := h.cfg.AuthorizePost(r, name); err != nil {
 		return respond(c, err)
 	}
 	offer, err := wish.ReadOffer(r, h.cfg.MaxBody, wish.Sends)
@@ -81,12 +82,30 @@ func (h *Handler) delete(c echo.Context) error {
 	return nil
 }
 
-// publish negotiates and records a publisher session holding the stream.
+// publish negotiates and records a publisher session holding the stream, and tells the
+// Notifier of its start and end, in that order.
 func (h *Handler) publish(reqCtx context.Context, name, offer, remote string) (*Publisher, string, error) {
 	return h.sessions.Open(reqCtx, h.cfg.Registry, name, h.cfg.NegotiateTimeout,
 		func(ctx context.Context, st *stream.Stream) (*Publisher, string, error) {
-			return publish(ctx, h.ctx, h.cfg, st, offer, remote, func(p *Publisher) { h.sessions.Ended(h.cfg.Registry, st, p) })
+			started := make(chan struct{})
+			defer close(started)
+			p, answer, err := publish(ctx, h.ctx, h.cfg, st, offer, remote, func(p *Publisher) {
+				h.sessions.Ended(h.cfg.Registry, st, p)
+				<-started // the start was told (publish returned) before the end is
+				h.notify(wish.EventStopped, p)
+			})
+			if err == nil {
+				h.notify(wish.EventStarted, p)
+			}
+			return p, answer, err
 		})
+}
+
+// notify tells the Notifier, if any, of a publisher's event.
+func (h *Handler) notify(typ string, p *Publisher) {
+	if h.cfg.Events != nil {
+		h.cfg.Events.Notify(wish.Event{Type: typ, Stream: p.StreamName(), Session: p.ID(), Time: time.Now().UTC()})
+	}
 }
 
 // Len returns the number of live sessions.

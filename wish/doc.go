@@ -4,7 +4,9 @@
 //
 //   - media.go: content types, ReadBody (415, 413, 400), Error, 405 + Allow, OPTIONS headers.
 //   - problem.go, status.go: RFC 9457 problem details; Problem maps errors to statuses once.
-//   - auth.go: bearer tokens, Keys (401 + WWW-Authenticate, 403).
+//   - auth.go: bearer tokens, Keys: static keys and signed tokens (401 + WWW-Authenticate, 403).
+//   - admit.go: Admitter (the auth webhook's seam) and Endpoint.AuthorizePost (503 when it is silent).
+//   - event.go: Event and Notifier (the event webhook's seam).
 //   - cors.go: CORS, which answers preflights and leaves other OPTIONS to the handlers.
 //   - fragment.go: ParseFragment, the lenient trickle-ice-sdpfrag parser.
 //   - patch.go: ServePatch, trickle (204) and ICE restart (200) with If-Match (428, 412).

@@ -13,6 +13,10 @@ type Endpoint struct {
 	Logger *slog.Logger
 	// Keys decide who may POST (COMMON-16); the zero value leaves the endpoint open.
 	Keys Keys
+	// Admit, if set, is asked about every POST the Keys allow (the auth webhook).
+	Admit Admitter
+	// Events, if set, hears of sessions starting and ending (the event webhook).
+	Events Notifier
 	// ICEServers are announced in Link headers on the 201 and on an authorised non-preflight
 	// OPTIONS (COMMON-14, COMMON-15).
 	ICEServers ICEServers

@@ -37,7 +37,8 @@ type config struct {
 	// DrainTimeout is how long live sessions may go on after SIGTERM (0 = close them at once).
 	DrainTimeout time.Duration
 	// Pprof is the listen address of the runtime profiles ("" = off); see pprof.go.
-	Pprof string
+	Pprof  string
+	Access accessConfig // signed tokens and webhooks (access.go)
 }
 
 // settings declares every setting of the server, each bound to the config field it fills; the
@@ -58,7 +59,7 @@ func (c *config) settings(r *rawConfig) []setting {
 		text(&r.keysFile, "keys-file", "", "file of 'publish|watch STREAM KEY' lines"),
 		list(&c.CORSOrigins, "cors-origins", "comma list of allowed CORS origins, * for any", nil).withDefault("*"),
 		list(&c.ICEServers, "ice-server", "stun:/turn:/turns: URI announced to clients in Link headers; repeatable or comma list", iceServerURI).withEnv("WISP_ICE_SERVERS"),
-		text(&c.TURNSecret, "turn-secret", "", "TURN shared secret: Link headers carry credentials valid for 1 h"),
+		secretText(&c.TURNSecret, "turn-secret", "TURN shared secret: Link headers carry credentials valid for 1 h"),
 		boolean(&c.LenientIfMatch, "lenient-if-match", "true", "accept a trickle PATCH without If-Match (Medooze's WHEP client sends none); false answers 428", false),
 		boolean(&c.NoICERestart, "ice-restart", "true", "accept ICE restarts by PATCH; false answers 422", true),
 		boolean(&c.NoReplace, "replace-publisher", "true", "a new publisher with the right key replaces a live one (OBS reconnects so); false answers 409", true),
@@ -70,6 +71,11 @@ func (c *config) settings(r *rawConfig) []setting {
 		hostPort(&c.Pprof, "pprof", "", "serve Go runtime profiles (/debug/pprof/) on this host:port, e.g. 127.0.0.1:6060; empty = off", true),
 		duration(&c.ConnectTimeout, "connect-timeout", "15s", "end a session whose connection is not up within this time", false),
 		duration(&c.DrainTimeout, "drain-timeout", "0s", "after SIGTERM: not ready, new sessions refused (503), live sessions go on up to this long; 0 = close at once", true),
+		secretText(&c.Access.JWTSecret, "jwt-secret", "HS256 secret of signed tokens (JWT) accepted for publishing and watching"),
+		httpURL(&c.Access.JWKSURL, "jwks-url", "URL of a JWK Set whose RS256/ES256 keys sign tokens; fetched at start, refreshed"),
+		httpURL(&c.Access.AuthWebhook, "auth-webhook", "URL asked (JSON POST) before every WHIP/WHEP POST; 2xx admits, 4xx refuses, no answer refuses with 503"),
+		duration(&c.Access.AuthWebhookTimeout, "auth-webhook-timeout", "2s", "how long the auth webhook may take", false),
+		httpURL(&c.Access.EventWebhook, "event-webhook", "URL told (JSON POST) when a publisher starts and stops; retried, never blocks media"),
 	}
 }
 

@@ -24,6 +24,12 @@ type testServer struct {
 // startServer runs a server until the test ends; cfg tweaks the test defaults.
 func startServer(t testing.TB, tweak func(*config)) *testServer {
 	t.Helper()
+	return startServerLog(t, tweak, nil)
+}
+
+// startServerLog is startServer with the server's log also written to logTo (if not nil).
+func startServerLog(t testing.TB, tweak func(*config), logTo io.Writer) *testServer {
+	t.Helper()
 	cfg := config{HTTP: "127.0.0.1:0", ICEHost: "127.0.0.1", LogLevel: slog.LevelWarn,
 		PublishKeys: keyMap{}, WatchKeys: keyMap{}, CORSOrigins: []string{"*"}}
 	if tweak != nil {
@@ -32,6 +38,9 @@ func startServer(t testing.TB, tweak func(*config)) *testServer {
 	var logOut io.Writer = io.Discard
 	if testing.Verbose() {
 		logOut = os.Stderr
+	}
+	if logTo != nil {
+		logOut = io.MultiWriter(logOut, logTo)
 	}
 	srv, err := newServer(cfg, slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: cfg.LogLevel})))
 	if err != nil {

@@ -113,8 +113,8 @@ func announce(w io.Writer, log *slog.Logger, cfg config, addr net.Addr, udpPort 
 	fmt.Fprintf(w, "  publish: %s/publish/demo   watch: %s/watch/demo\n", base, base)
 	fmt.Fprintf(w, "  WHIP:    %s/whip/{stream}  WHEP: %s/whep/{stream}\n", base, base)
 	log.Info("listening", "http", addr.String(), "media_udp", udpPort, "ice_tcp", cfg.ICETCP, "public_ips", cfg.PublicIPs)
-	if len(cfg.PublishKeys) == 0 {
-		log.Warn("publishing is open: no publish key is configured (set -publish-key STREAM=KEY or WISP_PUBLISH_KEYS)")
+	if len(cfg.PublishKeys) == 0 && cfg.Access.JWTSecret == "" && cfg.Access.JWKSURL == "" && cfg.Access.AuthWebhook == "" {
+		log.Warn("publishing is open: no publish key, token key or auth webhook is configured (set -publish-key STREAM=KEY or WISP_PUBLISH_KEYS)")
 	} else {
 		log.Info("publish keys configured", "streams", len(cfg.PublishKeys))
 	}

@@ -35,6 +35,7 @@ type server struct {
 	http     *http.Server
 	media    *rtc.Media
 	draining atomic.Bool // set once by startDrain: not ready, new sessions refused
+	access   *access
 }
 
 // newServer opens the media sockets and builds everything; serve starts answering HTTP.
@@ -63,16 +64,23 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		Relay:  datarelay.Config{Logger: log.With("side", "relay")},
 		Logger: log,
 	})
+	if s.access, err = newAccess(s.ctx, cfg.Access, log); err != nil {
+		s.cancel()
+		s.closeMedia()
+		return nil, err
+	}
 	iceServers := wish.ICEServers{URLs: cfg.ICEServers, Secret: cfg.TURNSecret}
 	patch := wish.PatchPolicy{LenientIfMatch: cfg.LenientIfMatch, NoRestart: cfg.NoICERestart}
-	endpoint := func(keys keyMap) wish.Endpoint {
-		return wish.Endpoint{Logger: log, Keys: wish.Keys{Key: keyFunc(keys), Known: keys.known},
+	endpoint := func(keys keyMap, action string) wish.Endpoint {
+		return wish.Endpoint{Logger: log,
+			Keys:  wish.Keys{Key: keyFunc(keys), Known: keys.known, Tokens: s.access.tokens, Action: action},
+			Admit: s.access.admit, Events: s.access.notifier(),
 			ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL, ConnectTimeout: cfg.ConnectTimeout}
 	}
 	s.whip = whip.NewHandler(s.ctx, whip.Config{API: api, Registry: s.registry,
-		Endpoint: endpoint(cfg.PublishKeys), NoReplace: cfg.NoReplace})
+		Endpoint: endpoint(cfg.PublishKeys, wish.ActionPublish), NoReplace: cfg.NoReplace})
 	s.whep = whep.NewHandler(s.ctx, whep.Config{API: viewAPI, Registry: s.registry,
-		Endpoint: endpoint(cfg.WatchKeys), RequirePublisher: cfg.WHEPRequirePublisher})
+		Endpoint: endpoint(cfg.WatchKeys, wish.ActionWatch), RequirePublisher: cfg.WHEPRequirePublisher})
 	s.limits = newLimits(cfg.Limits, func() int { return s.whip.Len() + s.whep.Len() })
 	s.echo = s.routes()
 	s.http = &http.Server{
@@ -133,6 +141,7 @@ func (s *server) shutdown(ctx context.Context) error {
 	// close_notify and leave their peers to time out (TestSIGTERMClosesSessions).
 	s.whip.Close()
 	s.whep.Close()
+	s.access.close(ctx) // the stopped events of the sessions just closed, within ctx
 	s.cancel()
 	s.closeMedia()
 	return err

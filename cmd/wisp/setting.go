@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,6 +104,31 @@ func choice(dst *string, name, def, help string, options ...string) setting {
 	s.apply = func(v []string) error {
 		if !slices.Contains(options, v[0]) {
 			return s.fail(v[0], "is not "+strings.Join(options, " or "))
+		}
+		*dst = v[0]
+		return nil
+	}
+	return s
+}
+
+// secretText is a free string that is never shown (a key or secret).
+func secretText(dst *string, name, help string) setting {
+	s := text(dst, name, "", help)
+	s.secret = true
+	return s
+}
+
+// httpURL is empty (off) or an absolute http:// or https:// URL with a host.
+func httpURL(dst *string, name, help string) setting {
+	s := setting{flag: name, help: help}
+	s.apply = func(v []string) error {
+		if v[0] == "" {
+			*dst = ""
+			return nil
+		}
+		u, err := url.Parse(v[0])
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return s.fail(v[0], "is not an http:// or https:// URL")
 		}
 		*dst = v[0]
 		return nil
