@@ -8,8 +8,10 @@ var (
 	ErrInvalidName = errors.New("invalid stream name")
 	// ErrNoCodec reports that a viewer negotiated no codec the Track can send.
 	ErrNoCodec = errors.New("no common codec")
-	// ErrReplaced reports a write from a Source that is no longer the Track's current one.
-	ErrReplaced = errors.New("source replaced")
+	// ErrFeedClosed reports a write to a Feed after its Close.
+	ErrFeedClosed = errors.New("feed closed")
+	// ErrKind reports a Feed of a media kind a Stream does not carry (neither audio nor video).
+	ErrKind = errors.New("unsupported media kind")
 	// ErrPublisherLive reports that a stream already has a live publisher that may not be replaced.
 	ErrPublisherLive = errors.New("stream already has a publisher")
 	// ErrClosed reports use of a Registry after Close.

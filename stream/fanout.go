@@ -8,8 +8,8 @@ import (
 
 // Fan-out tuning.
 const (
-	// workerQueue is how many packets a fan-out worker may be behind the publisher before new
-	// ones are dropped for its viewers (counted in Track.Dropped): about 4 s of 2.7 Mbit/s video.
+	// workerQueue is how many packets a fan-out worker may be behind its Feeds before new ones
+	// are dropped for its viewers (DropQueueFull): about 4 s of 2.7 Mbit/s video.
 	workerQueue = 1024
 	// spreadAt is the binding count from which new bindings go to the least-loaded worker instead
 	// of the first, spreading the fan-out over the cores.
@@ -28,39 +28,55 @@ const (
 	batchMax = 16
 )
 
-// worker writes a Track's packets to its share of the bindings, on its own goroutine, so the
-// publisher's read loop never waits on a viewer and many viewers spread over the cores. Packets
-// reach it as extended sequence numbers; it copies each one out of the ring once and writes it to
-// every binding it owns.
+// worker writes a Track's packets to its share of the outputs, on its own goroutine, so a Feed's
+// producer never waits on a viewer and many viewers spread over the cores. Packets reach it as
+// events (a Feed and an extended sequence number); it copies each one out of the Feed's ring
+// once, if an output of its needs it, and writes it to every output that follows that Feed (or
+// switches to it at this packet).
 type worker struct {
 	// set at construction
 	t      *Track
-	events chan uint64
+	events chan event
 
-	// guarded by t.mu; bindings is copy-on-write so run reads it without a lock
-	bindings atomic.Pointer[[]*binding]
-	running  bool
-	quit     chan struct{} // closed to stop the current run
-	done     chan struct{} // closed when the current run returns
-	count    atomic.Int32  // len(*bindings), read by the publisher without a lock
+	// guarded by t.mu; outputs is copy-on-write so run reads it without a lock
+	outputs atomic.Pointer[[]*Output]
+	running bool
+	quit    chan struct{} // closed to stop the current run
+	done    chan struct{} // closed when the current run returns
+	count   atomic.Int32  // len(*outputs), read by Feeds without a lock
 
 	// owned by run
-	batch [batchMax]cached           // the live packets of one pass
+	batch [batchMax]cached           // the events of one pass
 	bufs  [batchMax][maxPayload]byte // their payloads
-	cbuf  [maxPayload]byte           // a joining binding's cached packet
+	cbuf  [maxPayload]byte           // a joining output's cached packet
 	hdr   rtp.Header
 }
 
+// event is one packet of a Feed, ready in its ring.
+type event struct {
+	f *Feed
+	e uint64
+}
+
+// cached is one event of a batch and, once loaded, its packet copied out of the ring.
+type cached struct {
+	event
+	n      int
+	m      meta
+	st     readStatus
+	loaded bool
+}
+
 func newWorker(t *Track) *worker {
-	w := &worker{t: t, events: make(chan uint64, workerQueue)}
-	w.bindings.Store(&[]*binding{})
+	w := &worker{t: t, events: make(chan event, workerQueue)}
+	w.outputs.Store(&[]*Output{})
 	return w
 }
 
-// setBindings replaces the worker's bindings and starts or stops its goroutine. Caller holds t.mu.
-// A new run waits for the previous one to return, so one goroutine at a time owns the bindings.
-func (w *worker) setBindings(next []*binding) {
-	w.bindings.Store(&next)
+// setOutputs replaces the worker's outputs and starts or stops its goroutine. Caller holds t.mu.
+// A new run waits for the previous one to return, so one goroutine at a time owns the outputs.
+func (w *worker) setOutputs(next []*Output) {
+	w.outputs.Store(&next)
 	w.count.Store(int32(len(next)))
 	switch {
 	case len(next) > 0 && !w.running:
@@ -84,14 +100,14 @@ func (w *worker) run(prev, quit, done chan struct{}) {
 		select {
 		case <-quit:
 			return
-		case e := <-w.events:
-			w.batch[0].e = e
+		case ev := <-w.events:
+			w.batch[0].event = ev
 			k := 1
 		more:
 			for k < batchMax {
 				select {
-				case e := <-w.events:
-					w.batch[k].e = e
+				case ev := <-w.events:
+					w.batch[k].event = ev
 					k++
 				default:
 					break more
@@ -102,80 +118,132 @@ func (w *worker) run(prev, quit, done chan struct{}) {
 	}
 }
 
-// cached is one packet of a batch, copied out of the ring.
-type cached struct {
-	e      uint64
-	n      int
-	ts     uint32
-	marker bool
-	codec  string
-	ok     bool
+// missed counts an event the worker's queue had no room for, for each live output following f.
+// It runs on the Feed's goroutine; outputs is read without a lock (copy-on-write).
+func (w *worker) missed(f *Feed) {
+	for _, o := range *w.outputs.Load() {
+		if o.feed.Load() == f && o.live.Load() {
+			o.stats.offered.Add(1)
+			o.stats.queueFull.Add(1)
+			w.t.dropped.Add(1)
+		}
+	}
 }
 
-// fanOut writes packet e to every binding of the worker (a batch of one).
-func (w *worker) fanOut(e uint64) {
-	w.batch[0].e = e
+// fanOut handles one event (a batch of one).
+func (w *worker) fanOut(f *Feed, e uint64) {
+	w.batch[0].event = event{f, e}
 	w.fanOutBatch(1)
 }
 
-// fanOutBatch writes the first k packets of the batch to every binding of the worker, one binding
-// at a time: live bindings get them, joining bindings get their next cached packets instead until
-// they have caught up (and the rest of the batch live once they have).
+// fanOutBatch hands the first k events of the batch to every output of the worker, one output at
+// a time: a live output gets the packets of the Feed it follows, and switches to the Feed it
+// wants at a packet that allows it (Output.canSwitch); a joining output gets its next cached
+// packets instead until it has caught up (and the rest of the batch live once it has).
 func (w *worker) fanOutBatch(k int) {
-	bs := *w.bindings.Load()
+	outs := *w.outputs.Load()
+	current := w.t.current.Load()
 	for i := range k {
-		c := &w.batch[i]
-		c.n, c.ts, c.marker, c.codec, c.ok = w.t.ring.read(c.e, w.bufs[i][:])
-		if !c.ok {
-			w.t.dropped.Add(uint64(len(bs))) // overwritten before we got to it
-		}
+		w.batch[i].loaded = false
 	}
-	for _, b := range bs {
+	for _, o := range outs {
+		feed, want, live := o.feed.Load(), o.want(current), o.live.Load()
 		for i := range k {
 			c := &w.batch[i]
 			switch {
-			case !b.live:
-				w.catchUp(b, c.e)
-			case c.ok && c.e >= b.from:
-				w.write(b, c.e, c.ts, c.marker, c.codec, w.bufs[i][:c.n])
+			case c.f == feed && c.e < o.from:
+				// queued before the output started (or switched): stale
+			case !live:
+				if c.f == feed {
+					w.catchUp(o, feed, c.e)
+					live = o.live.Load()
+				}
+			case c.f == feed:
+				w.send(o, c, i)
+			case c.f == want && want != nil:
+				if w.load(c, i); c.st == readOK && o.canSwitch(c.f, c.m) {
+					o.switchTo(c.f, c.e, c.m)
+					feed = c.f
+					w.send(o, c, i)
+				}
 			}
 		}
 	}
 }
 
-// catchUp sends a joining binding its cached packets from its cursor towards e: the whole
-// keyframe keyframeBurst packets per live packet, then catchUpBurst packets per live packet. Once the cursor passes e the
-// binding is live.
-func (w *worker) catchUp(b *binding, e uint64) {
-	buf := w.cbuf[:]
-	for i := 0; b.cursor <= e; i++ {
-		c := b.cursor
-		n, ts, marker, codec, ok := w.t.ring.read(c, buf)
-		if i >= keyframeBurst || (i >= catchUpBurst && !(ok && ts == b.keyTS)) {
-			break
-		}
-		b.cursor++
-		if !ok {
-			continue // never received, or overwritten: the viewer's NACK or PLI recovers
-		}
-		w.write(b, c, ts, marker, codec, buf[:n])
-	}
-	if b.cursor > e {
-		b.live = true
+// load copies batch entry i out of its Feed's ring, once per batch.
+func (w *worker) load(c *cached, i int) {
+	if !c.loaded {
+		c.n, c.m, c.st = c.f.ring.read(c.e, w.bufs[i][:])
+		c.loaded = true
 	}
 }
 
-// write sends one packet to one binding with its payload type, SSRC and timestamp mapping.
-func (w *worker) write(b *binding, e uint64, ts uint32, marker bool, codec string, payload []byte) {
-	pt, ok := b.pt[codec]
-	if !ok {
-		return // this viewer did not negotiate the publisher's codec
+// send writes batch entry i to o, or counts it overwritten if it left the ring first.
+func (w *worker) send(o *Output, c *cached, i int) {
+	w.load(c, i)
+	if c.st != readOK {
+		w.lost(o, c.f)
+		return
 	}
+	w.write(o, c.f, c.e, c.m, w.bufs[i][:c.n])
+}
+
+// lost counts a packet of f that o was due to send but the ring no longer held.
+func (w *worker) lost(o *Output, f *Feed) {
+	if _, ok := o.payloadType(f); !ok {
+		return
+	}
+	o.stats.offered.Add(1)
+	o.stats.overwritten.Add(1)
+	w.t.dropped.Add(1)
+}
+
+// catchUp sends a joining output its cached packets from its cursor towards e: the whole keyframe
+// keyframeBurst packets per live packet, then catchUpBurst packets per live packet. Once the
+// cursor passes e the output is live.
+func (w *worker) catchUp(o *Output, f *Feed, e uint64) {
+	buf := w.cbuf[:]
+	for i := 0; o.cursor <= e; i++ {
+		c := o.cursor
+		n, m, st := f.ring.read(c, buf)
+		if i >= keyframeBurst || (i >= catchUpBurst && !(st == readOK && m.ts == o.keyTS)) {
+			break
+		}
+		o.cursor++
+		switch st {
+		case readOK:
+			w.write(o, f, c, m, buf[:n])
+		case readGone:
+			w.lost(o, f)
+		}
+		// readHole: never received; the viewer's NACK or PLI recovers
+	}
+	if o.cursor > e {
+		o.live.Store(true)
+	}
+}
+
+// write sends packet e of f to o with o's payload type, SSRC, sequence number and timestamp.
+func (w *worker) write(o *Output, f *Feed, e uint64, m meta, payload []byte) {
+	pt, ok := o.payloadType(f)
+	if !ok {
+		return // this viewer did not negotiate the Feed's codec
+	}
+	out := e + o.seqOff
+	ts := o.timestamp(m.ts + o.tsOff)
 	h := &w.hdr
-	h.Version, h.Marker, h.PayloadType = 2, marker, pt
-	h.SequenceNumber, h.Timestamp, h.SSRC = uint16(e), b.timestamp(ts), b.ssrc
+	h.Version, h.Marker, h.PayloadType = 2, m.marker, pt
+	h.SequenceNumber, h.Timestamp, h.SSRC = uint16(out), ts, o.ssrc
+	o.stats.offered.Add(1)
 	// A failed write concerns one viewer only (closing, congested); it never stops the others.
-	if _, err := b.writer.WriteRTP(h, payload); err != nil {
-		b.failed.Add(1)
+	if _, err := o.writer.WriteRTP(h, payload); err != nil {
+		o.stats.writeError.Add(1)
+	} else {
+		o.stats.sent.Add(1)
+	}
+	if out > o.lastOut.Load() {
+		o.lastOut.Store(out)
+		o.lastTS, o.lastAt = ts, m.at
 	}
 }

@@ -57,8 +57,8 @@ func benchPacket() *rtp.Packet {
 	return p
 }
 
-// BenchmarkRelayPublish measures the publisher's side of one packet: header rewrite, keyframe
-// check, caching in the ring and signalling the worker (which drains concurrently).
+// BenchmarkRelayPublish measures the publisher's side of one packet: keyframe check, caching in
+// the Feed's ring, metering and signalling the worker (which drains concurrently).
 func BenchmarkRelayPublish(b *testing.B) {
 	tr := newTrack(webrtc.RTPCodecTypeVideo, "bench", nil)
 	w := &countWriter{}
@@ -66,7 +66,7 @@ func BenchmarkRelayPublish(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = tr.Unbind(&bindContext{id: "v"}); tr.wg.Wait() }()
-	src := tr.NewSource(h264Codec)
+	src := followedFeed(tr, h264Codec)
 	p := benchPacket()
 	b.SetBytes(int64(len(p.Payload)))
 	b.ReportAllocs()
@@ -85,21 +85,26 @@ func BenchmarkFanOut(b *testing.B) {
 	for _, n := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("bindings=%d", n), func(b *testing.B) {
 			tr := newTrack(webrtc.RTPCodecTypeVideo, "bench", nil)
-			wk := tr.workers[0]
-			bs := make([]*binding, n)
+			f := followedFeed(tr, h264Codec)
+			wk := tr.worker(0)
+			bs := make([]*Output, n)
 			for i := range bs {
-				bs[i] = &binding{id: fmt.Sprint(i), ssrc: uint32(i + 1), writer: &countWriter{},
-					pt: map[string]uint8{"video/h264": 102}, live: true}
+				bs[i] = &Output{id: fmt.Sprint(i), ssrc: uint32(i + 1), writer: &countWriter{},
+					pt: map[string]uint8{"video/h264": 102}}
+				bs[i].live.Store(true)
+				bs[i].start(f)
 			}
-			wk.bindings.Store(&bs) // direct: the worker goroutine is not started, fanOut runs here
+			wk.outputs.Store(&bs) // direct: the worker goroutine is not started, fanOut runs here
 			p := benchPacket()
 			seq := uint16(1)
+			at := int64(0)
 			b.SetBytes(int64(len(p.Payload) * n))
 			b.ReportAllocs()
 			for b.Loop() {
 				seq++
-				e := tr.ring.push(seq, uint32(seq)*300, false, "video/h264", p.Payload, false)
-				wk.fanOut(e)
+				at += frameNs / 10
+				e, _ := f.ring.push(seq, uint32(seq)*300, false, p.Payload, false, at)
+				wk.fanOut(f, e)
 			}
 		})
 	}
@@ -108,12 +113,13 @@ func BenchmarkFanOut(b *testing.B) {
 // BenchmarkHandleNACK measures answering a NACK for 17 packets (one NackPair) from the shared ring.
 func BenchmarkHandleNACK(b *testing.B) {
 	tr := newTrack(webrtc.RTPCodecTypeVideo, "bench", nil)
-	w := &countWriter{}
-	bs := []*binding{{id: "v", ssrc: 7, writer: w, pt: map[string]uint8{"video/h264": 102}, live: true}}
-	tr.workers[0].bindings.Store(&bs)
+	f := followedFeed(tr, h264Codec)
+	nackOutput(tr, f, &countWriter{})
+	wk := tr.worker(0)
 	p := benchPacket()
 	for seq := uint16(1); seq <= 100; seq++ {
-		tr.ring.push(seq, uint32(seq)*300, false, "video/h264", p.Payload, false)
+		e, _ := f.ring.push(seq, uint32(seq)*300, false, p.Payload, false, int64(seq)*frameNs/10)
+		wk.fanOut(f, e)
 	}
 	nack := &rtcpNack16
 	b.ReportAllocs()

@@ -16,13 +16,19 @@ type resendBuf struct {
 // nackBufs holds resendBufs, so answering a NACK allocates nothing.
 var nackBufs = sync.Pool{New: func() any { return new(resendBuf) }}
 
-// HandleNACK retransmits, from the Track's shared ring, the packets a viewer reports lost
-// (RFC 4585 §6.2.1 generic NACK). ssrc is the viewer's media SSRC (the NACK's MediaSSRC). Packets
-// no longer cached are skipped. It returns how many packets were resent. Safe for concurrent use;
-// called from the viewer's RTCP reader.
+// HandleNACK retransmits the packets a viewer reports lost (RFC 4585 §6.2.1 generic NACK) from
+// the rings of the Feeds that carried them: each of the viewer's sequence numbers is translated
+// back through its Output's mapping at the time it was sent (before or after a change of Feed).
+// ssrc is the viewer's media SSRC (the NACK's MediaSSRC). Packets no longer cached are skipped. It
+// returns how many packets were resent. Safe for concurrent use; called from the viewer's RTCP
+// reader.
 func (t *Track) HandleNACK(n *rtcp.TransportLayerNack) int {
-	b := t.binding(n.MediaSSRC)
-	if b == nil {
+	o := t.Output(n.MediaSSRC)
+	if o == nil {
+		return 0
+	}
+	last := o.lastOut.Load()
+	if last == 0 {
 		return 0
 	}
 	rb := nackBufs.Get().(*resendBuf)
@@ -30,17 +36,25 @@ func (t *Track) HandleNACK(n *rtcp.TransportLayerNack) int {
 	buf, h := &rb.payload, &rb.h
 	sent := 0
 	resend := func(seq uint16) {
-		size, ts, marker, codec, ok := t.ring.readSeq(seq, buf[:])
+		out := uint64(int64(last) + int64(int16(seq-uint16(last))))
+		if out > last {
+			return // not sent yet
+		}
+		seg, ok := o.segmentOf(out)
 		if !ok {
 			return
 		}
-		pt, ok := b.pt[codec]
+		size, m, st := seg.feed.ring.read(out-seg.seqOff, buf[:])
+		if st != readOK {
+			return
+		}
+		pt, ok := o.pt[seg.feed.key]
 		if !ok {
 			return
 		}
-		*h = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: seq,
-			Timestamp: b.timestamp(ts), SSRC: b.ssrc}
-		if _, err := b.writer.WriteRTP(h, buf[:size]); err == nil {
+		*h = rtp.Header{Version: 2, Marker: m.marker, PayloadType: pt, SequenceNumber: seq,
+			Timestamp: o.timestamp(m.ts + seg.tsOff), SSRC: o.ssrc}
+		if _, err := o.writer.WriteRTP(h, buf[:size]); err == nil {
 			sent++
 		}
 	}
@@ -53,18 +67,7 @@ func (t *Track) HandleNACK(n *rtcp.TransportLayerNack) int {
 			}
 		}
 	}
+	o.stats.resent.Add(uint64(sent))
 	t.resent.Add(uint64(sent))
 	return sent
-}
-
-// binding returns the binding with the given SSRC, or nil.
-func (t *Track) binding(ssrc uint32) *binding {
-	for _, w := range t.workers {
-		for _, b := range *w.bindings.Load() {
-			if b.ssrc == ssrc {
-				return b
-			}
-		}
-	}
-	return nil
 }

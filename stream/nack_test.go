@@ -4,21 +4,36 @@ import (
 	"testing"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
 )
 
 // rtcpNack16 asks viewer SSRC 7 for packets 50–66 (a packet id and a full 16-bit mask).
 var rtcpNack16 = rtcp.TransportLayerNack{MediaSSRC: 7, Nacks: []rtcp.NackPair{{PacketID: 50, LostPackets: 0xffff}}}
 
+// nackOutput makes a started, live output with SSRC 7 (H.264 as payload type 102) on tr's first
+// worker, following f; the worker goroutine is not started: tests call fanOut themselves.
+func nackOutput(tr *Track, f *Feed, w webrtc.TrackLocalWriter) *Output {
+	o := &Output{id: "v", ssrc: 7, kind: tr.kind, writer: w, pt: map[string]uint8{"video/h264": 102}}
+	o.live.Store(true)
+	o.start(f)
+	outs := []*Output{o}
+	tr.worker(0).outputs.Store(&outs)
+	return o
+}
+
 // A NACK is answered from the ring with the viewer's SSRC and payload type and the original
-// sequence numbers and payloads; packets never cached are skipped.
+// sequence numbers and payloads; packets never cached, or not sent yet, are skipped.
 func TestHandleNACKFromRing(t *testing.T) {
-	tr := newTrack(0, "s", nil)
+	tr := newTrack(webrtc.RTPCodecTypeVideo, "s", nil)
+	f := followedFeed(tr, h264Codec)
 	w := &recordWriter{}
-	bs := []*binding{{id: "v", ssrc: 7, writer: w, pt: map[string]uint8{"video/h264": 102}, live: true}}
-	tr.workers[0].bindings.Store(&bs)
+	nackOutput(tr, f, w)
+	wk := tr.worker(0)
 	for seq := uint16(1); seq <= 60; seq++ {
-		tr.ring.push(seq, uint32(seq)*300, seq%5 == 0, "video/h264", []byte{byte(seq), 1, 2}, false)
+		e, _ := f.ring.push(seq, uint32(seq)*300, seq%5 == 0, []byte{byte(seq), 1, 2}, false, int64(seq)*frameNs)
+		wk.fanOut(f, e)
 	}
+	w.got = nil
 	if n := tr.HandleNACK(&rtcpNack16); n != 11 { // 50..60 cached, 61..66 not yet
 		t.Fatalf("resent %d, want 11", n)
 	}

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pion/rtp"
 )
@@ -16,11 +17,14 @@ func (w *recordWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 
 func (w *recordWriter) Write(b []byte) (int, error) { return len(b), nil }
 
+// frameNs is one 30 fps frame in nanoseconds: test packets arrive at media pace.
+const frameNs = int64(time.Second / 30)
+
 // The ring finds the newest keyframe's first packet (the first of its frame, before the packet
 // that carried the IDR), extends sequence numbers across the 16-bit wrap, and forgets a GOP that
-// no longer fits.
+// no longer fits even at its largest size.
 func TestRingKeyframeAndWrap(t *testing.T) {
-	var r ring
+	r := newRing(videoSlots, videoBytes)
 	seq := uint16(65530)
 	ts := uint32(0)
 	push := func(frames, pkts int, keyFrame int) {
@@ -28,7 +32,7 @@ func TestRingKeyframeAndWrap(t *testing.T) {
 			ts += 3000
 			for i := 0; i < pkts; i++ {
 				key := f == keyFrame && i == 1 // SPS/PPS first, IDR start second
-				r.push(seq, ts, i == pkts-1, "video/h264", []byte{1}, key)
+				r.push(seq, ts, i == pkts-1, []byte{1}, key, int64(ts/3000)*frameNs)
 				seq++
 			}
 		}
@@ -42,15 +46,21 @@ func TestRingKeyframeAndWrap(t *testing.T) {
 		t.Fatalf("key seq %d head seq %d, want 65534 and 5", uint16(keyE), uint16(head))
 	}
 	var buf [maxPayload]byte
-	if _, ts, marker, codec, ok := r.readSeq(uint16(head), buf[:]); !ok || ts != 9000 || !marker || codec != "video/h264" {
-		t.Fatalf("readSeq(head) = %d %v %q %v", ts, marker, codec, ok)
+	if _, m, st := r.read(head, buf[:]); st != readOK || m.ts != 9000 || !m.marker {
+		t.Fatalf("read(head) = %+v %v", m, st)
 	}
-	push(ringSize/4, 4, -1) // a GOP longer than the ring
+	if _, _, st := r.read(head+1, buf[:]); st != readHole {
+		t.Fatalf("read(head+1) = %v, want a hole", st)
+	}
+	push(maxSlots/4+16, 4, -1) // a GOP longer than the largest ring
 	if _, _, _, _, ok := r.join(); ok {
 		t.Fatal("a GOP that no longer fits is still offered to joiners")
 	}
-	if _, _, _, _, ok := r.read(keyE, buf[:]); ok {
-		t.Fatal("an overwritten packet was read")
+	if _, _, st := r.read(keyE, buf[:]); st != readGone {
+		t.Fatalf("an evicted packet read as %v", st)
+	}
+	if slots, _ := r.size(); slots != maxSlots {
+		t.Fatalf("ring at %d slots, want the largest, %d", slots, maxSlots)
 	}
 }
 

@@ -20,7 +20,7 @@ func TestBindWaitsForStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = tr.Unbind(ctx); tr.wg.Wait() }()
-	src := tr.NewSource(h264Codec)
+	src := followedFeed(tr, h264Codec)
 	p := benchPacket()
 	for i := 0; i < 10; i++ {
 		p.SequenceNumber++
@@ -55,7 +55,7 @@ func TestBindWaitsForStart(t *testing.T) {
 	}
 }
 
-// Unbind of a binding that never started forgets it.
+// Unbind of an output that never started forgets it.
 func TestUnbindPending(t *testing.T) {
 	tr := newTrack(webrtc.RTPCodecTypeAudio, "s", nil)
 	ctx := &bindContext{id: "v", ssrc: 7, writer: &countWriter{}}
@@ -73,25 +73,24 @@ func TestUnbindPending(t *testing.T) {
 // A started viewer gets nothing older than the ring head at its Start: events a worker still had
 // queued from before (its previous viewers left) are not its first packets.
 func TestStartSkipsStaleEvents(t *testing.T) {
-	tr := newTrack(webrtc.RTPCodecTypeAudio, "s", nil)
+	tr := newTrack(webrtc.RTPCodecTypeVideo, "s", nil)
+	f := followedFeed(tr, h264Codec)
 	w := &countWriter{}
 	p := benchPacket()
 	var stale uint64
 	for i := 0; i < 3; i++ {
-		stale = tr.ring.push(uint16(10+i), uint32(i)*960, true, "video/h264", p.Payload, false)
+		stale, _ = f.ring.push(uint16(10+i), uint32(i)*960, true, p.Payload, false, int64(i)*frameNs)
 	}
-	b := &binding{id: "v", ssrc: 7, writer: w, pt: map[string]uint8{"video/h264": 102}, live: true}
-	_, _, head, _, _ := tr.ring.join()
+	b := nackOutput(tr, f, w) // the worker goroutine is not started: fanOut runs here
+	_, _, head, _, _ := f.ring.join()
 	b.from = head
-	bs := []*binding{b}
-	wk := tr.workers[0]
-	wk.bindings.Store(&bs) // the worker goroutine is not started: fanOut runs here
-	wk.fanOut(stale - 1)
+	wk := tr.worker(0)
+	wk.fanOut(f, stale-1)
 	if got := w.packets.Load(); got != 0 {
 		t.Fatalf("a packet from before Start was written (%d)", got)
 	}
-	fresh := tr.ring.push(13, 3*960, true, "video/h264", p.Payload, false)
-	wk.fanOut(fresh)
+	fresh, _ := f.ring.push(13, 3*960, true, p.Payload, false, 3*frameNs)
+	wk.fanOut(f, fresh)
 	if got := w.packets.Load(); got != 1 {
 		t.Fatalf("%d packets written after Start, want 1", got)
 	}

@@ -15,9 +15,10 @@ type Publisher interface {
 	Close() error
 }
 
-// Stream is one broadcast: a video and an audio Track that every viewer binds, the data relay
-// that mirrors the publisher's data-channel messages, the current publisher (if any) and the
-// keyframe requests of its viewers. A Stream lives while a publisher or a viewer holds it (see
+// Stream is one broadcast: a video and an audio Track that every viewer binds (each with the
+// Feeds of the incoming layers and the viewers' Outputs), the data relay that mirrors the
+// publisher's data-channel messages, the current publisher (if any) and the keyframe requests of
+// its viewers. A Stream lives while a publisher or a viewer holds it (see
 // Registry), so viewers stay connected through publisher restarts.
 type Stream struct {
 	// set at construction
@@ -103,6 +104,20 @@ func (s *Stream) IsPublisher(p Publisher) bool {
 	return s.publisher == p
 }
 
+// Follow makes every viewer's Output of f's Track follow f, switching at f's next keyframe (at
+// once where the Feed they follow has ended): the stream-wide choice, which an Output's own
+// (Output.Follow) overrides. It does nothing and returns false unless p is the stream's
+// publisher now, so a replaced publisher's late readers never take the Track back.
+func (s *Stream) Follow(p Publisher, f *Feed) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.publisher != p || f.Closed() {
+		return false
+	}
+	f.track.current.Store(f)
+	return true
+}
+
 // AddViewer and RemoveViewer keep the viewer count shown by Info.
 func (s *Stream) AddViewer() {
 	s.mu.Lock()
@@ -123,13 +138,17 @@ type Info struct {
 	Live        bool      `json:"live"`
 	Viewers     int       `json:"viewers"`
 	PublishedAt time.Time `json:"publishedAt,omitzero"`
-	Video       string    `json:"video,omitempty"`
+	Video       string    `json:"video,omitempty"` // codec of the followed video Feed
 	Audio       string    `json:"audio,omitempty"`
 	// Fan-out counters of the video Track: packets sent (once per packet, not per viewer),
-	// deliveries skipped because a viewer's worker fell behind, and NACKed packets resent.
+	// deliveries lost (a viewer's worker fell behind, or the packet left the ring first), and
+	// NACKed packets resent.
 	VideoPackets uint64 `json:"videoPackets"`
 	Dropped      uint64 `json:"dropped"`
 	Resent       uint64 `json:"resent"`
+	// Feeds are the incoming layers (video first), Outputs the viewers' outputs (video first).
+	Feeds   []FeedInfo   `json:"feeds"`
+	Outputs []OutputInfo `json:"outputs"`
 }
 
 // Info returns a snapshot of the stream's state.
@@ -137,12 +156,22 @@ func (s *Stream) Info() Info {
 	s.mu.Lock()
 	info := Info{Name: s.name, Live: s.publisher != nil, Viewers: s.viewers, PublishedAt: s.publishedAt}
 	s.mu.Unlock()
-	if src := s.video.current.Load(); src != nil {
-		info.Video = src.key
+	if f := s.video.current.Load(); f != nil {
+		info.Video = f.key
 	}
-	if src := s.audio.current.Load(); src != nil {
-		info.Audio = src.key
+	if f := s.audio.current.Load(); f != nil {
+		info.Audio = f.key
 	}
 	info.VideoPackets, info.Dropped, info.Resent = s.video.Written(), s.video.Dropped(), s.video.Resent()
+	now := time.Now()
+	info.Feeds, info.Outputs = []FeedInfo{}, []OutputInfo{}
+	for _, t := range []*Track{s.video, s.audio} {
+		for _, f := range t.Feeds() {
+			info.Feeds = append(info.Feeds, f.Info(now))
+		}
+		for _, o := range t.Outputs() {
+			info.Outputs = append(info.Outputs, o.Info())
+		}
+	}
 	return info
 }

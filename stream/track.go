@@ -2,52 +2,45 @@ package stream
 
 import (
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/pion/webrtc/v4"
 )
 
 // Track is one media kind of a Stream, bound by pion to every viewer that receives it. It
-// implements webrtc.TrackLocal. Packets enter through a Source (one per publisher track), are
-// cached once in the Track's ring and written to every binding by fan-out workers, with that
-// binding's SSRC and payload type.
+// implements webrtc.TrackLocal. Packets enter through the Track's Feeds (one per incoming layer),
+// are cached once in the Feed's ring and written to every viewer's Output by fan-out workers,
+// with that Output's SSRC, payload type and sequence and timestamp mapping.
 //
-// A Track outlives publishers: the outgoing sequence-number and timestamp lines continue across
-// Sources, so a viewer sees one unbroken RTP stream through publisher restarts.
+// A Track outlives publishers: each Output's sequence-number and timestamp lines continue across
+// Feeds, so a viewer sees one unbroken RTP stream through layer switches and publisher restarts.
 type Track struct {
 	// set at construction
 	id, streamID string
 	kind         webrtc.RTPCodecType
-	onStart      func() // called when a viewer starts without a cached keyframe (keyframe request); never blocks
-	workers      []*worker
-	ring         ring           // shared packet cache: NACKs of every viewer, fast start
-	wg           sync.WaitGroup // worker goroutines
+	onStart      func()                    // called when a viewer starts without a cached keyframe (keyframe request); never blocks
+	workers      []atomic.Pointer[worker] // one per core, made at the first Start
+	wg           sync.WaitGroup           // worker goroutines
 
-	// guarded by mu (with each worker's binding list)
+	// guarded by mu (with each worker's output list)
 	mu      sync.Mutex
 	bound   int
-	pending map[string]*binding // bound by pion, waiting for Start (the viewer's connection)
+	pending map[string]*Output // bound by pion, waiting for Start (the viewer's connection)
+	feeds   []*Feed
 
-	// the current Source and the last packet written, read and written by Sources without a lock
-	current atomic.Pointer[Source]
-	last    atomic.Uint64 // seq<<32 | timestamp of the last packet written
-	lastAt  atomic.Int64  // unix nanoseconds of the last packet written; 0 before the first
-	written atomic.Uint64 // packets written to bindings, all bindings counted once
-	dropped atomic.Uint64 // packets not delivered to a binding because its worker fell behind
-	resent  atomic.Uint64 // packets retransmitted in answer to NACKs
+	current atomic.Pointer[Feed] // the Feed outputs follow unless they chose their own (Follow)
+	written atomic.Uint64        // packets of the followed Feed, counted once however many viewers
+	dropped atomic.Uint64        // deliveries lost to a full worker queue or an overwritten ring slot
+	resent  atomic.Uint64        // packets retransmitted in answer to NACKs
 }
 
-// newTrack makes a Track of the given kind whose msid stream id is streamID, with one fan-out
-// worker per core.
+// newTrack makes a Track of the given kind whose msid stream id is streamID.
 func newTrack(kind webrtc.RTPCodecType, streamID string, onStart func()) *Track {
-	t := &Track{id: kind.String(), streamID: streamID, kind: kind, onStart: onStart, pending: make(map[string]*binding)}
-	for range runtime.GOMAXPROCS(0) {
-		t.workers = append(t.workers, newWorker(t))
-	}
-	return t
+	return &Track{id: kind.String(), streamID: streamID, kind: kind, onStart: onStart,
+		pending: make(map[string]*Output), workers: make([]atomic.Pointer[worker], runtime.GOMAXPROCS(0))}
 }
 
 // ID is the track id announced in a=msid ("video" or "audio").
@@ -69,34 +62,105 @@ func (t *Track) Bindings() int {
 	return t.bound
 }
 
-// Dropped returns how many packet deliveries were skipped because a fan-out worker fell more
-// than its queue behind the publisher (counted once per binding).
+// Dropped returns how many packet deliveries were lost because a fan-out worker fell more than
+// its queue behind, or a packet left the ring before the worker copied it (counted once per
+// viewer); each viewer's Output counts its own by reason.
 func (t *Track) Dropped() uint64 { return t.dropped.Load() }
 
 // Resent returns how many packets were retransmitted in answer to viewers' NACKs.
 func (t *Track) Resent() uint64 { return t.resent.Load() }
 
-// Written returns how many packets have been written to viewers (counted once per packet, not
+// Written returns how many packets the followed Feed has carried (counted once per packet, not
 // once per viewer).
 func (t *Track) Written() uint64 { return t.written.Load() }
 
+// Current returns the Feed outputs follow by default (nil if none).
+func (t *Track) Current() *Feed { return t.current.Load() }
+
+// Feeds returns the Track's live Feeds, oldest first.
+func (t *Track) Feeds() []*Feed {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]*Feed(nil), t.feeds...)
+}
+
+func (t *Track) addFeed(f *Feed) {
+	t.mu.Lock()
+	t.feeds = append(t.feeds, f)
+	t.mu.Unlock()
+}
+
+// removeFeed forgets an ended Feed; the Track follows no Feed if it was the followed one.
+func (t *Track) removeFeed(f *Feed) {
+	t.mu.Lock()
+	t.feeds = slices.DeleteFunc(t.feeds, func(x *Feed) bool { return x == f })
+	t.mu.Unlock()
+	t.current.CompareAndSwap(f, nil)
+}
+
+// deliver hands packet e of f to every worker with outputs; a worker a whole queue behind misses
+// it (counted per output). It never waits.
+func (t *Track) deliver(f *Feed, e uint64) {
+	if t.current.Load() == f {
+		t.written.Add(1)
+	}
+	for i := range t.workers {
+		w := t.workers[i].Load()
+		if w == nil || w.count.Load() == 0 {
+			continue
+		}
+		select {
+		case w.events <- event{f, e}:
+		default:
+			w.missed(f)
+		}
+	}
+}
+
+// Outputs returns the started viewers' Outputs.
+func (t *Track) Outputs() []*Output {
+	var outs []*Output
+	for i := range t.workers {
+		if w := t.workers[i].Load(); w != nil {
+			outs = append(outs, *w.outputs.Load()...)
+		}
+	}
+	return outs
+}
+
+// Output returns the started viewer's Output with the given SSRC, or nil.
+func (t *Track) Output(ssrc uint32) *Output {
+	for i := range t.workers {
+		w := t.workers[i].Load()
+		if w == nil {
+			continue
+		}
+		for _, o := range *w.outputs.Load() {
+			if o.ssrc == ssrc {
+				return o
+			}
+		}
+	}
+	return nil
+}
+
 // Bind is called by pion when a viewer's sender starts. For an answerer (every WHEP session) that
 // is inside SetLocalDescription, before ICE and DTLS: pion drops what is written before SRTP is
-// ready, so the binding only records the negotiated payload types and waits for Start. It returns
-// the codec matching the current publisher if the viewer has it, else the first negotiated one.
+// ready, so the Output only records the negotiated payload types and waits for Start. It returns
+// the codec matching the followed Feed if the viewer has it, else the first negotiated one.
 func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	codecs := ctx.CodecParameters()
-	b := &binding{id: ctx.ID(), ssrc: uint32(ctx.SSRC()), writer: ctx.WriteStream(), pt: make(map[string]uint8)}
+	o := &Output{id: ctx.ID(), ssrc: uint32(ctx.SSRC()), kind: t.kind, writer: ctx.WriteStream(), pt: make(map[string]uint8)}
 	var chosen *webrtc.RTPCodecParameters
 	for i := range codecs {
 		key := codecKey(codecs[i].RTPCodecCapability)
 		if key == "" {
 			continue // RTX, FEC: we send only the primary stream
 		}
-		if _, ok := b.pt[key]; ok && !prefers(codecs[i].RTPCodecCapability) {
+		if _, ok := o.pt[key]; ok && !prefers(codecs[i].RTPCodecCapability) {
 			continue
 		}
-		b.pt[key] = uint8(codecs[i].PayloadType)
+		o.pt[key] = uint8(codecs[i].PayloadType)
 		if chosen == nil {
 			chosen = &codecs[i]
 		}
@@ -104,62 +168,66 @@ func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 	if chosen == nil {
 		return webrtc.RTPCodecParameters{}, ErrNoCodec
 	}
-	if src := t.current.Load(); src != nil {
+	if f := t.current.Load(); f != nil {
 		for i := range codecs {
-			if codecKey(codecs[i].RTPCodecCapability) == src.key {
+			if codecKey(codecs[i].RTPCodecCapability) == f.key {
 				chosen = &codecs[i]
 				break
 			}
 		}
 	}
 	t.mu.Lock()
-	t.pending[b.id] = b
+	t.pending[o.id] = o
 	t.mu.Unlock()
 	return *chosen, nil
 }
 
 // Start begins sending to the viewer bound with this SSRC; its session calls it once the
-// PeerConnection is connected (SRTP ready). A video viewer starts from the newest cached keyframe
-// (fast start, so it decodes a picture at once even from a publisher that ignores keyframe
-// requests); without one, the publisher is asked for a keyframe. It reports whether a binding
-// with that SSRC was waiting.
+// PeerConnection is connected (SRTP ready). A video viewer starts from the newest keyframe cached
+// by the followed Feed (fast start, so it decodes a picture at once even from a publisher that
+// ignores keyframe requests); without one, the publisher is asked for a keyframe. It reports
+// whether an Output with that SSRC was waiting.
 func (t *Track) Start(ssrc uint32) bool {
 	t.mu.Lock()
-	var b *binding
+	var o *Output
 	for id, p := range t.pending {
 		if p.ssrc == ssrc {
-			b = p
+			o = p
 			delete(t.pending, id)
 			break
 		}
 	}
 	t.mu.Unlock()
-	if b == nil {
+	if o == nil {
 		return false
 	}
 
-	b.live = true
+	f := t.current.Load()
+	o.live.Store(true)
+	o.start(f)
 	fast := false
-	keyE, keyTS, head, headTS, cached := t.ring.join()
-	b.from = head
-	if t.kind == webrtc.RTPCodecTypeVideo && cached {
-		b.live, fast = false, true
-		b.catchUpFrom(keyE, keyTS, headTS)
+	if f != nil {
+		keyE, keyTS, head, headTS, cached := f.ring.join()
+		o.from = head
+		if t.kind == webrtc.RTPCodecTypeVideo && cached {
+			fast = true
+			o.catchUpFrom(keyE, keyTS, headTS)
+		}
 	}
 
 	t.mu.Lock()
-	w := t.workers[0]
+	w := t.worker(0)
 	if t.bound >= spreadAt {
-		for _, x := range t.workers[1:] {
-			if x.count.Load() < w.count.Load() {
+		for i := 1; i < len(t.workers); i++ {
+			if x := t.worker(i); x.count.Load() < w.count.Load() {
 				w = x
 			}
 		}
 	}
-	old := *w.bindings.Load()
-	next := make([]*binding, 0, len(old)+1)
+	old := *w.outputs.Load()
+	next := make([]*Output, 0, len(old)+1)
 	next = append(next, old...)
-	w.setBindings(append(next, b))
+	w.setOutputs(append(next, o))
 	t.bound++
 	t.mu.Unlock()
 
@@ -169,19 +237,34 @@ func (t *Track) Start(ssrc uint32) bool {
 	return true
 }
 
+// worker returns worker i, making it on first use. Caller holds t.mu.
+func (t *Track) worker(i int) *worker {
+	w := t.workers[i].Load()
+	if w == nil {
+		w = newWorker(t)
+		t.workers[i].Store(w)
+	}
+	return w
+}
+
+// Unbind is called by pion when the viewer's sender stops: its Output is removed.
 func (t *Track) Unbind(ctx webrtc.TrackLocalContext) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.pending, ctx.ID())
-	for _, w := range t.workers {
-		old := *w.bindings.Load()
-		for i, b := range old {
-			if b.id != ctx.ID() {
+	for i := range t.workers {
+		w := t.workers[i].Load()
+		if w == nil {
+			continue
+		}
+		old := *w.outputs.Load()
+		for j, o := range old {
+			if o.id != ctx.ID() {
 				continue
 			}
-			next := make([]*binding, 0, len(old)-1)
-			next = append(next, old[:i]...)
-			w.setBindings(append(next, old[i+1:]...))
+			next := make([]*Output, 0, len(old)-1)
+			next = append(next, old[:j]...)
+			w.setOutputs(append(next, old[j+1:]...))
 			t.bound--
 			return nil
 		}
@@ -205,15 +288,4 @@ func codecKey(c webrtc.RTPCodecCapability) string {
 // packetization-mode=1 variant, which every publisher we accept produces (FU-A, STAP-A).
 func prefers(c webrtc.RTPCodecCapability) bool {
 	return strings.EqualFold(c.MimeType, webrtc.MimeTypeH264) && strings.Contains(c.SDPFmtpLine, "packetization-mode=1")
-}
-
-// lastWritten returns the sequence number, timestamp and time of the last packet written, and
-// whether there was one.
-func (t *Track) lastWritten() (seq uint16, ts uint32, at time.Time, ok bool) {
-	ns := t.lastAt.Load()
-	if ns == 0 {
-		return 0, 0, time.Time{}, false
-	}
-	v := t.last.Load()
-	return uint16(v >> 32), uint32(v), time.Unix(0, ns), true
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -35,9 +34,9 @@ type Publisher struct {
 	log    *slog.Logger
 	cfg    Config
 
-	// written by the video readers, read by the keyframe loop
-	videoSSRC atomic.Uint32 // SSRC of the forwarded video layer, for PLIs
-	layers    layers        // the video layers and which one is forwarded (simulcast.go)
+	// written by the video readers and the chooser, read by the keyframe loop
+	videoSSRC atomic.Uint32 // SSRC of the video layer viewers follow, for PLIs
+	layers    layers        // the video layers and which one viewers follow (simulcast.go)
 }
 
 // ID is the session id, the last segment of the session URL.
@@ -114,38 +113,41 @@ func (p *Publisher) negotiate(ctx context.Context, offer string) (string, error)
 
 func (p *Publisher) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	p.Go(func() { drainRTCP(recv, remote.RID()) })
+	feed, err := p.stream.NewFeed(stream.FeedConfig{Kind: remote.Kind(), RID: remote.RID(),
+		SSRC: uint32(remote.SSRC()), Codec: remote.Codec()})
+	if err != nil {
+		p.log.Debug("track not forwarded", "kind", remote.Kind().String(), "err", err)
+		p.Go(func() { p.read(remote, nil, nil) })
+		return
+	}
 	var l *layer
 	if remote.Kind() == webrtc.RTPCodecTypeVideo {
-		l = &layer{rid: remote.RID(), ssrc: uint32(remote.SSRC())}
+		l = &layer{rid: remote.RID(), ssrc: uint32(remote.SSRC()), feed: feed}
 		if p.layers.add(l) {
 			p.Go(p.chooseLayers) // a simulcast set: see simulcast.go
 		}
 	}
-	p.Go(func() { p.read(remote, l) })
+	p.Go(func() { p.read(remote, feed, l) })
 }
 
 // maxReadFailures is how many reads of a track in a row may fail before its reader gives up.
 const maxReadFailures = 100
 
-// read forwards one remote track into the stream until the track ends: audio always, a video
-// layer while it is the forwarded one (simulcast.go). Header extensions are stripped by the
-// Source (ids are negotiated per PeerConnection).
-func (p *Publisher) read(remote *webrtc.TrackRemote, l *layer) {
-	track := p.stream.Track(remote.Kind())
-	mime := remote.Codec().MimeType
-	mimeLower := strings.ToLower(mime) // for keyframe checks, once per track
-	var src *stream.Source
-	defer func() {
-		if src != nil {
-			src.Detach()
+// read writes one remote track into its Feed until the track ends (every layer of a simulcast
+// set has its own; which one viewers follow is the chooser's business, simulcast.go). feed is
+// nil for a track the stream does not carry: it is drained. The Feed strips header extensions
+// (ids are negotiated per PeerConnection).
+func (p *Publisher) read(remote *webrtc.TrackRemote, feed *stream.Feed, l *layer) {
+	var in stream.Input = feed
+	if feed != nil {
+		defer in.Close()
+		if l == nil {
+			p.follow(feed) // audio: viewers follow it at once
 		}
-	}()
-	if l == nil && track != nil {
-		src = track.NewSource(remote.Codec())
-		p.log.Info("track", "kind", remote.Kind().String(), "codec", mime)
 	}
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
+	arrived := false
 	for failed := 0; ; {
 		n, _, err := remote.Read(buf)
 		if err != nil {
@@ -160,7 +162,7 @@ func (p *Publisher) read(remote *webrtc.TrackRemote, l *layer) {
 			continue
 		}
 		failed = 0
-		if track == nil {
+		if feed == nil {
 			continue
 		}
 		if err := pkt.Unmarshal(buf[:n]); err != nil {
@@ -168,33 +170,43 @@ func (p *Publisher) read(remote *webrtc.TrackRemote, l *layer) {
 		}
 		if l != nil {
 			l.received(len(pkt.Payload), time.Now())
-			role := p.layers.forward(l, stream.KeyframeStart(mimeLower, pkt.Payload))
-			if role == skip || (role != keep && !p.stream.IsPublisher(p)) {
-				continue // not the forwarded layer, or a newer publisher owns the track
-			}
-			switch role {
-			case first:
-				src = track.NewSource(remote.Codec())
-				p.videoSSRC.Store(l.ssrc)
-				p.stream.RequestKeyframe() // pictures resume at once after a publisher restart
-				p.log.Info("track", "kind", "video", "codec", mime, "rid", l.rid)
-			case switched:
-				src = track.NewSource(remote.Codec()) // continues the Track's lines at this keyframe
-				p.videoSSRC.Store(l.ssrc)
-				p.log.Info("simulcast layer", "rid", l.rid)
+			if !arrived {
+				arrived = true
+				p.arrived(l)
 			}
 		}
-		if src == nil {
-			continue
-		}
-		if err := src.WriteRTP(&pkt); errors.Is(err, stream.ErrReplaced) {
-			src = nil // a newer publisher (or layer) owns the track; keep draining until we are closed
-		}
+		_ = in.WriteRTP(&pkt) // fails only once the Feed is closed, as the read loop ends
 	}
 }
 
-// chooseLayers runs while the session has several video layers: it re-chooses the forwarded one
-// every layerWindow and asks the target layer for the keyframe the switch waits for.
+// arrived handles the first packet of a video layer: the first layer to arrive is followed at
+// once, so viewers start without delay, and its publisher is asked for a keyframe (pictures
+// resume at once after a publisher restart).
+func (p *Publisher) arrived(l *layer) {
+	if !p.layers.arrived(l) {
+		return
+	}
+	p.videoSSRC.Store(l.ssrc)
+	if p.follow(l.feed) {
+		p.stream.RequestKeyframe()
+	}
+	p.log.Info("track", "kind", "video", "codec", l.feed.Codec(), "rid", l.rid)
+}
+
+// follow makes viewers follow f unless another publisher has replaced this one.
+func (p *Publisher) follow(f *stream.Feed) bool {
+	if !p.stream.Follow(p, f) {
+		return false
+	}
+	if f.Kind() == webrtc.RTPCodecTypeAudio {
+		p.log.Info("track", "kind", "audio", "codec", f.Codec())
+	}
+	return true
+}
+
+// chooseLayers runs while the session has several video layers: every layerWindow it re-chooses
+// the layer viewers follow (they switch at its next keyframe) and asks that layer for the
+// keyframe while they wait.
 func (p *Publisher) chooseLayers() {
 	tick := time.NewTicker(layerWindow)
 	defer tick.Stop()
@@ -203,8 +215,13 @@ func (p *Publisher) chooseLayers() {
 		case <-p.Context().Done():
 			return
 		case now := <-tick.C:
-			if ssrc := p.layers.choose(now, layerWindow); ssrc != 0 {
-				if err := p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+			next, pli := p.layers.choose(now, layerWindow)
+			if next != nil && p.follow(next.feed) {
+				p.videoSSRC.Store(next.ssrc)
+				p.log.Info("simulcast layer", "rid", next.rid)
+			}
+			if pli != 0 {
+				if err := p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: pli}}); err != nil {
 					p.log.Debug("send PLI", "err", err)
 				}
 			}

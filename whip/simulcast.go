@@ -4,27 +4,34 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wisp-media/wisp/stream"
 )
 
 // Simulcast layer choice. A publisher may send several encodings of its video (simulcast, RFC
-// 8853: OBS 30+, browsers with sendEncodings); wisp forwards one of them to every viewer. The
-// first layer to arrive is forwarded at once, so viewers start without delay; then, every
-// layerWindow, the layer carrying the most bits among those still sending becomes the target,
-// and it replaces the forwarded one at its next keyframe (asked for with a PLI), so viewers see a
-// clean switch with continuous sequence numbers and timestamps (stream.Source). When the
-// forwarded layer stops (a browser drops its top layer under congestion), the best remaining one
-// takes over the same way.
+// 8853: OBS 30+, browsers with sendEncodings); each has its own stream.Feed, and viewers follow
+// one of them. The first layer to arrive is followed at once, so viewers start without delay;
+// then, every layerWindow, the layer carrying the most bits among those still sending becomes the
+// one followed. Viewers' outputs switch to it at its next keyframe (asked for with a PLI until it
+// comes), so they see a clean switch with continuous sequence numbers and timestamps
+// (stream.Output). When the followed layer stops (a browser drops its top layer under
+// congestion), the best remaining one takes over the same way.
 const (
 	layerWindow     = 500 * time.Millisecond // how often rates are compared
 	layerIdle       = time.Second            // a layer silent this long is not sending
 	layerHysteresis = 1.3                    // a better layer must carry this much more to win
-	layerPLIEvery   = time.Second            // PLI interval to a target layer while it has no keyframe
+	layerPLIEvery   = time.Second            // PLI interval to a followed layer until its keyframe
 )
 
-// layer is one video encoding of the publisher: one remote track and its read goroutine.
+// keyframeCounter is what the chooser needs of a layer's Feed: how many keyframes it has had.
+type keyframeCounter interface{ Keyframes() uint64 }
+
+// layer is one video encoding of the publisher: one remote track, its read goroutine and its Feed.
 type layer struct {
 	rid  string
 	ssrc uint32
+	feed *stream.Feed    // nil in tests
+	keys keyframeCounter // the Feed, or a test's fake
 
 	bytes atomic.Int64 // payload bytes received, written by the read goroutine
 	last  atomic.Int64 // arrival of the latest packet, Unix nanoseconds
@@ -40,13 +47,25 @@ func (l *layer) received(n int, now time.Time) {
 	l.last.Store(now.UnixNano())
 }
 
-// layers is a publisher's set of video layers and which of them feeds the stream.
+// keyframes returns how many keyframes the layer's Feed has had.
+func (l *layer) keyframes() uint64 {
+	switch {
+	case l.keys != nil:
+		return l.keys.Keyframes()
+	case l.feed != nil:
+		return l.feed.Keyframes()
+	}
+	return 0
+}
+
+// layers is a publisher's set of video layers and which of them viewers follow.
 type layers struct {
-	mu      sync.Mutex
-	all     []*layer
-	current *layer // forwarded; nil until the first packet
-	target  *layer // to replace current at its next keyframe; nil if none
-	asked   time.Time
+	mu       sync.Mutex
+	all      []*layer
+	followed *layer // nil until the first packet
+	waiting  bool   // viewers wait for followed's keyframe to switch to it
+	keysAt   uint64 // followed's keyframe count when it was chosen
+	asked    time.Time
 }
 
 // add registers a layer; it reports whether the set now has several, which starts the chooser.
@@ -57,36 +76,24 @@ func (ls *layers) add(l *layer) (several bool) {
 	return len(ls.all) == 2
 }
 
-// Roles a packet's layer can have, from layers.forward.
-const (
-	skip     = iota // not the forwarded layer: drop the packet
-	keep            // the forwarded layer: write the packet
-	first           // the first layer to arrive: start a Source, write
-	switched        // the target layer took over at this keyframe: start a Source, write
-)
-
-// forward says what to do with a packet of l. keyStart says the packet starts a keyframe: only
-// then may a target layer take over.
-func (ls *layers) forward(l *layer, keyStart bool) int {
+// arrived records l's first packet; it reports whether l is the first layer to arrive, which
+// viewers follow at once.
+func (ls *layers) arrived(l *layer) (first bool) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
-	switch {
-	case ls.current == nil:
-		ls.current = l
-		return first
-	case ls.current == l:
-		return keep
-	case ls.target == l && keyStart:
-		ls.current, ls.target = l, nil
-		return switched
+	if ls.followed != nil {
+		return false
 	}
-	return skip
+	ls.followed = l
+	return true
 }
 
-// choose compares the layers' rates over the window since the last call and picks a target. It
-// returns the SSRC to ask for a keyframe, 0 if none is due. Layers without a RID (a second plain
-// video track) never take over from the first.
-func (ls *layers) choose(now time.Time, window time.Duration) (pli uint32) {
+// choose compares the layers' rates over the window since the last call. It returns the layer
+// viewers should follow from now on if that changed (nil otherwise), and the SSRC to ask for a
+// keyframe (0 if none is due): the followed layer's, at most once per layerPLIEvery, until it has
+// sent a keyframe since it was chosen. Layers without a RID (a second plain video track) never
+// take over from the first.
+func (ls *layers) choose(now time.Time, window time.Duration) (next *layer, pli uint32) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	var best *layer
@@ -101,25 +108,20 @@ func (ls *layers) choose(now time.Time, window time.Duration) (pli uint32) {
 			best = l
 		}
 	}
-	cur := ls.current
-	switch {
-	case cur == nil || best == nil || best == cur:
-		ls.target = nil
-		return 0
-	case cur.rid == "":
-		return 0
+	cur := ls.followed
+	if cur != nil && best != nil && best != cur && cur.rid != "" {
+		curIdle := now.Sub(time.Unix(0, cur.last.Load())) > layerIdle
+		if curIdle || best.rate >= cur.rate*layerHysteresis {
+			ls.followed, ls.waiting, ls.keysAt, ls.asked = best, true, best.keyframes(), time.Time{}
+			next = best
+		}
 	}
-	curIdle := now.Sub(time.Unix(0, cur.last.Load())) > layerIdle
-	if !curIdle && best.rate < cur.rate*layerHysteresis {
-		ls.target = nil
-		return 0
+	if ls.waiting && ls.followed.keyframes() != ls.keysAt {
+		ls.waiting = false // the keyframe came: viewers have switched
 	}
-	if ls.target != best {
-		ls.target, ls.asked = best, time.Time{}
+	if ls.waiting && now.Sub(ls.asked) >= layerPLIEvery {
+		ls.asked = now
+		pli = ls.followed.ssrc
 	}
-	if now.Sub(ls.asked) < layerPLIEvery {
-		return 0
-	}
-	ls.asked = now
-	return best.ssrc
+	return next, pli
 }

@@ -1,22 +1,27 @@
 package whip
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/wisp-media/wisp/stream"
 )
 
+// fakeKeys is a layer's Feed as far as the chooser sees it: a keyframe count.
+type fakeKeys struct{ n atomic.Uint64 }
+
+func (f *fakeKeys) Keyframes() uint64 { return f.n.Load() }
+
 // TestLayersChoose walks a two-layer set through the chooser's rules: the first layer to arrive
-// is forwarded at once; a layer carrying more bits becomes the target and takes over only at its
-// keyframe; a target is asked for that keyframe at most once per layerPLIEvery; a small lead
-// (under layerHysteresis) changes nothing; a forwarded layer that goes silent hands over to the
-// best remaining one. The end-to-end version, with real packets and a viewer, is
-// cmd/wisp TestSimulcastForwardsBestLayer.
+// is followed at once; a layer carrying more bits becomes the followed one and is asked for a
+// keyframe at most once per layerPLIEvery until one comes (viewers' outputs switch only at that
+// keyframe: stream TestOutputSwitchAtKeyframe); a small lead (under layerHysteresis) changes
+// nothing; a followed layer that goes silent hands over to the best remaining one. The end-to-end
+// version, with real packets and a viewer, is cmd/wisp TestSimulcastForwardsBestLayer.
 func TestLayersChoose(t *testing.T) {
 	var ls layers
-	low := &layer{rid: "l", ssrc: 1}
-	high := &layer{rid: "h", ssrc: 2}
+	lowKeys, highKeys := &fakeKeys{}, &fakeKeys{}
+	low := &layer{rid: "l", ssrc: 1, keys: lowKeys}
+	high := &layer{rid: "h", ssrc: 2, keys: highKeys}
 	if ls.add(low) {
 		t.Fatal("one layer reported as several")
 	}
@@ -34,57 +39,45 @@ func TestLayersChoose(t *testing.T) {
 		}
 	}
 
-	if got := ls.forward(low, false); got != first {
-		t.Fatalf("first packet of the first layer: %d, want first", got)
+	if !ls.arrived(low) {
+		t.Fatal("first packet of the first layer: not followed at once")
 	}
-	if got := ls.forward(high, true); got != skip {
-		t.Fatalf("a packet of another layer before any choice: %d, want skip", got)
+	if ls.arrived(high) {
+		t.Fatal("a second layer's first packet before any choice was followed")
 	}
 
-	// high carries 10× the bits: it becomes the target and is asked for a keyframe.
+	// high carries 10× the bits: viewers follow it from now on, and it is asked for a keyframe.
 	step(1000, 10000)
-	if pli := ls.choose(now, layerWindow); pli != high.ssrc {
-		t.Fatalf("choose: PLI to %d, want %d (the better layer)", pli, high.ssrc)
-	}
-	step(1000, 10000)
-	if pli := ls.choose(now, layerWindow); pli != 0 {
-		t.Fatalf("choose again within %v: PLI to %d, want none", layerPLIEvery, pli)
+	if next, pli := ls.choose(now, layerWindow); next != high || pli != high.ssrc {
+		t.Fatalf("choose: follow %v, PLI to %d; want the better layer and a PLI to %d", next, pli, high.ssrc)
 	}
 	step(1000, 10000)
-	if pli := ls.choose(now, layerWindow); pli != high.ssrc {
-		t.Fatalf("choose after %v: PLI to %d, want %d again", layerPLIEvery, pli, high.ssrc)
+	if next, pli := ls.choose(now, layerWindow); next != nil || pli != 0 {
+		t.Fatalf("choose again within %v: follow %v, PLI to %d; want nothing", layerPLIEvery, next, pli)
 	}
-	if got := ls.forward(high, false); got != skip {
-		t.Fatalf("target's delta frame: %d, want skip", got)
+	step(1000, 10000)
+	if next, pli := ls.choose(now, layerWindow); next != nil || pli != high.ssrc {
+		t.Fatalf("choose after %v without a keyframe: follow %v, PLI to %d; want a PLI to %d again", layerPLIEvery, next, pli, high.ssrc)
 	}
-	if got := ls.forward(low, false); got != keep {
-		t.Fatalf("current layer while the target waits for a keyframe: %d, want keep", got)
-	}
-	if got := ls.forward(high, true); got != switched {
-		t.Fatalf("target's keyframe: %d, want switched", got)
-	}
-	if got := ls.forward(low, true); got != skip {
-		t.Fatalf("old layer after the switch: %d, want skip", got)
+	highKeys.n.Add(1) // the keyframe the viewers switch at
+	step(1000, 10000)
+	step(1000, 10000)
+	if next, pli := ls.choose(now, layerWindow); next != nil || pli != 0 {
+		t.Fatalf("choose after the keyframe: follow %v, PLI to %d; want nothing", next, pli)
 	}
 
 	// low now carries a little more than high, under the hysteresis: nothing changes.
 	step(12000, 10000)
-	if pli := ls.choose(now, layerWindow); pli != 0 {
-		t.Fatalf("a lead of 1.2×: PLI to %d, want none", pli)
-	}
-	if got := ls.forward(low, true); got != skip {
-		t.Fatalf("a lead under the hysteresis must not switch: %d", got)
+	if next, pli := ls.choose(now, layerWindow); next != nil || pli != 0 {
+		t.Fatalf("a lead of 1.2×: follow %v, PLI to %d; want nothing", next, pli)
 	}
 
-	// high goes silent: low becomes the target although it carries less than high did.
+	// high goes silent: low is followed although it carries less than high did.
 	for i := 0; i < 3; i++ {
 		step(1000, 0)
 	}
-	if pli := ls.choose(now, layerWindow); pli != low.ssrc {
-		t.Fatalf("forwarded layer silent: PLI to %d, want %d", pli, low.ssrc)
-	}
-	if got := ls.forward(low, true); got != switched {
-		t.Fatalf("remaining layer's keyframe: %d, want switched", got)
+	if next, pli := ls.choose(now, layerWindow); next != low || pli != low.ssrc {
+		t.Fatalf("followed layer silent: follow %v, PLI to %d; want the remaining layer and a PLI to %d", next, pli, low.ssrc)
 	}
 }
 
@@ -92,38 +85,28 @@ func TestLayersChoose(t *testing.T) {
 // whatever it carries; only simulcast layers are compared.
 func TestLayersWithoutRID(t *testing.T) {
 	var ls layers
-	a, b := &layer{ssrc: 1}, &layer{ssrc: 2}
+	a, b := &layer{ssrc: 1, keys: &fakeKeys{}}, &layer{ssrc: 2, keys: &fakeKeys{}}
 	ls.add(a)
 	ls.add(b)
 	now := time.Unix(1000, 0)
-	if got := ls.forward(a, false); got != first {
-		t.Fatalf("first packet: %d, want first", got)
+	if !ls.arrived(a) {
+		t.Fatal("first packet: not followed")
 	}
 	now = now.Add(layerWindow)
 	a.received(100, now)
 	b.received(100000, now)
-	if pli := ls.choose(now, layerWindow); pli != 0 {
-		t.Fatalf("choose among tracks without RID: PLI to %d, want none", pli)
-	}
-	if got := ls.forward(b, true); got != skip {
-		t.Fatalf("second track's keyframe: %d, want skip", got)
+	if next, pli := ls.choose(now, layerWindow); next != nil || pli != 0 {
+		t.Fatalf("choose among tracks without RID: follow %v, PLI to %d; want nothing", next, pli)
 	}
 }
 
 // BenchmarkLayerPacket is the simulcast bookkeeping every publisher video packet pays in
-// Publisher.read (single-layer publishers too): record its size and arrival, check for a
-// keyframe start, ask the layer set what to do with it.
+// Publisher.read (single-layer publishers too): record its size and arrival. Which layer viewers
+// follow is decided every layerWindow, not per packet.
 func BenchmarkLayerPacket(b *testing.B) {
-	var ls layers
 	l := &layer{rid: "h", ssrc: 1}
-	ls.add(l)
-	payload := make([]byte, 1200)
-	payload[0] = 0x1c // FU-A, not a keyframe start
 	b.ReportAllocs()
 	for b.Loop() {
-		l.received(len(payload), time.Now())
-		if ls.forward(l, stream.KeyframeStart("video/h264", payload)) == skip {
-			b.Fatal("the only layer skipped")
-		}
+		l.received(1200, time.Now())
 	}
 }

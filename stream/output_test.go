@@ -2,21 +2,32 @@ package stream
 
 import (
 	"testing"
+
+	"github.com/pion/webrtc/v4"
 )
 
-// A joining binding replays the cached GOP from the keyframe's first packet, then carries on with
+// followedFeed makes a Feed of codec on tr and has tr's outputs follow it, as a publisher's
+// Stream.Follow would.
+func followedFeed(tr *Track, codec webrtc.RTPCodecParameters) *Feed {
+	f := tr.newFeed(FeedConfig{Codec: codec})
+	tr.current.Store(f)
+	return f
+}
+
+// A joining output replays the cached GOP from the keyframe's first packet, then carries on with
 // live packets: sequence numbers without a gap, timestamps strictly increasing within the replay's
 // frames, compressed before tsEnd and the Track's own from tsEnd on.
 func TestCatchUpReplaysGOPIntoLive(t *testing.T) {
-	tr := newTrack(0, "s", nil)
-	wk := tr.workers[0]
+	tr := newTrack(webrtc.RTPCodecTypeVideo, "s", nil)
+	f := followedFeed(tr, h264Codec)
+	wk := tr.worker(0)
 	seq, ts := uint16(100), uint32(0)
 	const pkts = 5 // packets per frame
 	frame := func(key bool) uint64 {
 		ts += 3000
 		var e uint64
 		for i := 0; i < pkts; i++ {
-			e = tr.ring.push(seq, ts, i == pkts-1, "video/h264", []byte{byte(seq)}, key && i == 0)
+			e, _ = f.ring.push(seq, ts, i == pkts-1, []byte{byte(seq)}, key && i == 0, int64(ts)*1e9/90000)
 			seq++
 		}
 		return e
@@ -26,27 +37,28 @@ func TestCatchUpReplaysGOPIntoLive(t *testing.T) {
 	for i := 0; i < 28; i++ {
 		frame(false)
 	}
-	keyE, keyTS, _, headTS, ok := tr.ring.join()
+	keyE, keyTS, _, headTS, ok := f.ring.join()
 	if !ok || keyTS != 6000 {
 		t.Fatalf("join: key ts %d ok %v", keyTS, ok)
 	}
 	w := &recordWriter{}
-	b := &binding{id: "j", ssrc: 9, writer: w, pt: map[string]uint8{"video/h264": 102}}
+	b := &Output{id: "j", ssrc: 9, writer: w, pt: map[string]uint8{"video/h264": 102}}
+	b.start(f)
 	b.catchUpFrom(keyE, keyTS, headTS)
-	bs := []*binding{b}
-	wk.bindings.Store(&bs)
+	bs := []*Output{b}
+	wk.outputs.Store(&bs)
 
 	// Live goes on; the worker sees each new packet.
-	for i := 0; i < 40 && !(b.live && !b.compressing.Load()); i++ {
+	for i := 0; i < 40 && !(b.live.Load() && !b.compressing.Load()); i++ {
 		ts += 3000
 		for j := 0; j < pkts; j++ {
-			e := tr.ring.push(seq, ts, j == pkts-1, "video/h264", []byte{byte(seq)}, false)
+			e, _ := f.ring.push(seq, ts, j == pkts-1, []byte{byte(seq)}, false, int64(ts)*1e9/90000)
 			seq++
-			wk.fanOut(e)
+			wk.fanOut(f, e)
 		}
 	}
-	if !b.live || b.compressing.Load() {
-		t.Fatalf("not live after 40 frames (live %v, compressing %v)", b.live, b.compressing.Load())
+	if !b.live.Load() || b.compressing.Load() {
+		t.Fatalf("not live after 40 frames (live %v, compressing %v)", b.live.Load(), b.compressing.Load())
 	}
 	if len(w.got) == 0 || uint64(w.got[0].SequenceNumber) != keyE%65536 || w.got[0].Timestamp >= b.tsEnd {
 		t.Fatalf("first packet %+v, want seq %d (the keyframe's first) before tsEnd %d", w.got[0].Header, uint16(keyE), b.tsEnd)
