@@ -1,20 +1,33 @@
-// Package stream is wisp's live core. It knows nothing of HTTP.
+// Package stream is wisp's forwarding core. It knows nothing of HTTP and nothing of
+// PeerConnections (rtc has those): it sees pion's media types only.
+//
+// Data path: a producer (the WHIP publisher; later a pull from another server) writes each
+// incoming layer's RTP into a Feed through the Input interface; the Feed caches it in its ring and
+// signals its Track's fan-out workers; each worker writes the packet to the viewers' Outputs that
+// follow that Feed, each with its own SSRC, payload type, sequence numbers and timestamps.
 //
 // Map of the package:
 //   - registry.go: Registry, the concurrent map of stream name → *Stream, with reference counts so a
 //     Stream lives while a publisher or a viewer holds it.
-//   - stream.go: Stream, one broadcast: its two outgoing Tracks (video, audio), its data relay, its
-//     current publisher and its coalesced keyframe requests.
-//   - track.go, source.go: Track is a pion TrackLocal bound to every viewer; a Source is one
-//     publisher's feed into it, rewriting sequence numbers and timestamps so that a publisher restart
-//     or a codec change is seamless for viewers.
-//   - fanout.go: per-core workers that write each packet to their share of the viewers, so the
-//     publisher's read loop never waits on a viewer; drops counted.
-//   - ring.go, nack.go: one packet cache per Track that answers every viewer's NACKs.
-//   - binding.go, keyframe.go: one viewer's end of a Track; a viewer starts (Track.Start, once its
-//     connection is up) from the newest cached keyframe and catches up with live (fast start).
-//     keyframe_{h264,vp8,vp9,av1,h265}.go: each codec's keyframe detector and picture-size reader
-//     (keyframeSize), on RTP payloads; keyframe_bits.go: their bit reader.
+//   - stream.go: Stream, one broadcast: its two Tracks (video, audio), its data relay, its current
+//     publisher, the stream-wide choice of Feed (Follow), its coalesced keyframe requests and Info.
+//   - feed.go: Feed, one incoming layer or audio track: its ring, keyframe count, resolution
+//     (keyframeSize), bitrate (meter.go: 1 s average, 2 s peak), active or not; Input, the seam
+//     producers write through.
+//   - ring.go: a Feed's packet cache, sized by time and bitrate (the current GOP and the last
+//     second, in one byte arena that grows and shrinks), for fast start and NACK answers.
+//   - track.go: Track, a pion TrackLocal bound to every viewer: Bind, Start (fast start from the
+//     followed Feed's cached GOP), Unbind; its Feeds and the Feed outputs follow by default.
+//   - output.go, outstats.go: Output, one viewer's end of a Track: the Feed it follows (its own
+//     choice or the Track's), the switch at the target Feed's keyframe, the sequence/timestamp
+//     rewrite that stays continuous across Feeds and publishers, the catch-up of a joining viewer,
+//     and its counters with named drop reasons (queue_full, overwritten, write_error) that add up.
+//   - fanout.go: per-core workers that write each packet to their share of the Outputs, so a
+//     Feed's producer never waits on a viewer.
+//   - nack.go: NACK answers, each viewer sequence number translated back to the Feed packet that
+//     carried it (before or after a switch).
+//   - keyframe.go, keyframe_{h264,vp8,vp9,av1,h265}.go: each codec's keyframe detector and
+//     picture-size reader (keyframeSize), on RTP payloads; keyframe_bits.go: their bit reader.
 //
 // Concurrency: one lock at a time, held for bookkeeping only; pion is never called under a lock.
 package stream

@@ -140,7 +140,7 @@ func (f *Feed) sawKeyframe(p *rtp.Packet) {
 		f.keySeen, f.keyTS = true, p.Timestamp
 		f.keyframes.Add(1)
 	}
-	if w, h, ok := frameSize(f.key, p.Payload); ok {
+	if w, h, ok := keyframeSize(f.key, p.Payload); ok {
 		f.size.Store(uint64(w)<<32 | uint64(h))
 	}
 }
@@ -159,8 +159,8 @@ type FeedInfo struct {
 	Kind   string `json:"kind"`
 	RID    string `json:"rid,omitempty"`
 	Codec  string `json:"codec"`
-	Width  int    `json:"width,omitempty"`  // from the newest keyframe that carried it
-	Height int    `json:"height,omitempty"` // (H.264 SPS, VP8 key frame header)
+	Width  int    `json:"width,omitempty"`  // from the newest keyframe that carried them
+	Height int    `json:"height,omitempty"` // (keyframeSize: SPS, key frame or sequence header)
 	// Bitrate is the payload bitrate over the last complete second, PeakBitrate the highest such
 	// one-second figure in the last two seconds, both in bits per second.
 	Bitrate     int64  `json:"bitrate"`

@@ -21,7 +21,7 @@ type Track struct {
 	// set at construction
 	id, streamID string
 	kind         webrtc.RTPCodecType
-	onStart      func()                    // called when a viewer starts without a cached keyframe (keyframe request); never blocks
+	onStart      func()                   // called when a viewer starts without a cached keyframe (keyframe request); never blocks
 	workers      []atomic.Pointer[worker] // one per core, made at the first Start
 	wg           sync.WaitGroup           // worker goroutines
 
