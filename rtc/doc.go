@@ -11,6 +11,7 @@
 //     teardown).
 //   - negotiate.go: Answer, the shared end of an offer/answer exchange (gather, then the SDP the HTTP
 //     layer returns); offer.go: ParseOffer, the checks an offer passes before negotiation.
+//   - stereo.go: StereoOpus, stereo=1;sprop-stereo=1 on the Opus lines of a viewer's answer.
 //   - ice.go: trickle candidates and ICE restarts on a live PeerConnection.
 //   - errors.go: ErrGatherTimeout (ParseOffer's and ICE's errors sit beside them).
 //

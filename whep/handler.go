@@ -70,6 +70,7 @@ func (h *Handler) post(c echo.Context) error {
 	if err != nil {
 		return respond(c, err)
 	}
+	answer = rtc.StereoOpus(answer) // stereo publishers play in stereo (rtc/stereo.go)
 	loc := wish.BaseURL(r, h.cfg.BaseURL) + "/whep/" + name + "/" + v.ID()
 	links := []string{eventsLink(loc)} // WHEPX-01
 	if _, ok := any(v).(LayerSelector); ok {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"runtime"
@@ -90,4 +91,72 @@ func TestViewerWithoutPublisherCodec(t *testing.T) {
 		})
 	}
 	srv.closeAll(t, base)
+}
+
+// Stereo Opus end to end: a publisher of stereo Opus (testdata/media/opus-stereo.ogg, 440 Hz
+// left, 1000 Hz right). Chrome's captured recvonly offer (Opus fmtp without stereo) gets an
+// answer whose Opus line says stereo=1;sprop-stereo=1, so Chrome decodes two channels; a viewer
+// receives the publisher's Opus packets byte for byte, stereo (TOC s bit, RFC 6716 §3.1). The
+// decoded channels are compared in real players by interop/cases/stereo-*.mjs.
+func TestStereoOpus(t *testing.T) {
+	base := runtime.NumGoroutine()
+	srv := startServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	audio, err := client.OpenOpus("../../testdata/media/opus-stereo.ogg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]bool{}
+	for _, s := range audio.Samples() {
+		if s.Data[0]&0x04 == 0 {
+			t.Fatalf("the stereo clip has a mono packet: TOC %#x", s.Data[0])
+		}
+		sent[string(s.Data)] = true
+	}
+	pub, err := client.Publish(ctx, srv.whipURL("stereo"), client.PublishOptions{Audio: audio, Loop: true})
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	offer, err := os.ReadFile("../../testdata/offers/chrome-recvonly.sdp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(srv.whepURL("stereo"), "application/sdp", strings.NewReader(string(offer)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("chrome recvonly: %d %s", resp.StatusCode, answer)
+	}
+	if !strings.Contains(string(answer), "a=fmtp:111 minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1\r\n") {
+		t.Errorf("the answer's Opus line lacks stereo=1;sprop-stereo=1:\n%s", answer)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, srv.base+resp.Header.Get("Location"), nil)
+	if u := resp.Header.Get("Location"); strings.HasPrefix(u, "http") {
+		req, _ = http.NewRequest(http.MethodDelete, u, nil)
+	}
+	if dr, err := http.DefaultClient.Do(req); err != nil || dr.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %v %v", dr, err)
+	} else {
+		dr.Body.Close()
+	}
+
+	v, err := client.View(ctx, srv.whepURL("stereo"), client.ViewOptions{Audio: true})
+	if err != nil {
+		t.Fatalf("view: %v", err)
+	}
+	for i := 0; i < 50; i++ {
+		select {
+		case p := <-v.AudioPackets():
+			if !sent[string(p.Data)] {
+				t.Fatalf("audio packet %d is not one the publisher sent (TOC %#x, %d bytes)", i, p.Data[0], len(p.Data))
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d audio packets", i)
+		}
+	}
+	srv.closeAll(t, base, v, pub)
 }

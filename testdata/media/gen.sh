@@ -66,3 +66,10 @@ ffmpeg $common -f lavfi -i testsrc2=size=320x240:rate=30 -t 10 \
 	-c:v libx265 -pix_fmt yuv420p -preset ultrafast -b:v 150k -flags:v +bitexact \
 	-x265-params log-level=error:pools=none:frame-threads=1:keyint=300:min-keyint=300:scenecut=0:bframes=0:open-gop=0:repeat-headers=1:info=0 \
 	$out -f hevc h265-gop10s.h265
+
+# Opus in Ogg, 48 kHz stereo with different tones left (440 Hz) and right (1000 Hz), 4 s, 20 ms
+# packets: the stereo clip (interop/cases/stereo-*.mjs, cmd/wisp TestStereoOpus).
+ffmpeg $common -f lavfi -i sine=frequency=440:sample_rate=48000 -f lavfi -i sine=frequency=1000:sample_rate=48000 -t 4 \
+	-filter_complex "[0:a][1:a]join=inputs=2:channel_layout=stereo[a]" -map "[a]" \
+	-c:a libopus -ac 2 -ar 48000 -b:a 96k -frame_duration 20 -application audio -flags:a +bitexact \
+	$out -f ogg opus-stereo.ogg
