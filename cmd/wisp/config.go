@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/acme"
 )
 
 // config is every setting of the server in one typed struct, read once here (flags, then the
@@ -36,6 +39,7 @@ type config struct {
 	ConnectTimeout time.Duration
 	// DrainTimeout is how long live sessions may go on after SIGTERM (0 = close them at once).
 	DrainTimeout time.Duration
+	TLS          tlsConfig // HTTPS: certificate files or ACME (tls.go); neither = plain HTTP
 	// Pprof is the listen address of the runtime profiles ("" = off); see pprof.go.
 	Pprof  string
 	Access accessConfig // signed tokens and webhooks (access.go)
@@ -68,6 +72,12 @@ func (c *config) settings(r *rawConfig) []setting {
 		count(&c.Limits.Burst, "rate-burst", "20", "requests a client IP may make at once", 0, 0),
 		count(&c.Limits.MaxNegotiating, "max-negotiating", "32", "POSTs negotiating at once, 0 = no cap; over it 503", 0, 0),
 		count(&c.Limits.MaxSessions, "max-sessions", "2000", "live WHIP+WHEP sessions, 0 = no cap; over it 503", 0, 0),
+		text(&c.TLS.CertFile, "tls-cert", "", "PEM certificate chain: serve HTTPS; a renewed file is picked up for new connections"),
+		text(&c.TLS.KeyFile, "tls-key", "", "PEM private key of -tls-cert"),
+		list(&c.TLS.ACMEDomains, "acme-domain", "get certificates by ACME for this name (TLS-ALPN-01 on the HTTPS listener); repeatable or comma list", domainName),
+		text(&c.TLS.ACMECache, "acme-cache", "", "directory keeping the ACME account and certificates (required with -acme-domain)"),
+		baseURL(&c.TLS.ACMEDirectory, "acme-directory", "ACME directory URL of the CA").withDefault(acme.LetsEncryptURL),
+		hostPort(&c.TLS.ACMEHTTP, "acme-http", "", "also answer ACME HTTP-01 challenges on this host:port (port 80 as the CA sees it); empty = off", true),
 		hostPort(&c.Pprof, "pprof", "", "serve Go runtime profiles (/debug/pprof/) on this host:port, e.g. 127.0.0.1:6060; empty = off", true),
 		duration(&c.ConnectTimeout, "connect-timeout", "15s", "end a session whose connection is not up within this time", false),
 		duration(&c.DrainTimeout, "drain-timeout", "0s", "after SIGTERM: not ready, new sessions refused (503), live sessions go on up to this long; 0 = close at once", true),
@@ -123,10 +133,21 @@ func (c *config) finish(r rawConfig) error {
 	if err := c.WatchKeys.add("-watch-key", r.watchKeys); err != nil {
 		return err
 	}
+	if err := c.TLS.check(); err != nil {
+		return err
+	}
 	if r.keysFile != "" {
 		return c.readKeysFile(r.keysFile)
 	}
 	return nil
+}
+
+// domainName checks one -acme-domain item: a DNS name, not an IP address or a wildcard.
+func domainName(d string) string {
+	if net.ParseIP(d) != nil || strings.ContainsAny(d, "*/: ") || !strings.Contains(d, ".") && d != "localhost" {
+		return "is not a DNS name (ACME certifies names; no wildcards, no IP addresses)"
+	}
+	return ""
 }
 
 // iceServerURI checks one -ice-server item.

@@ -62,7 +62,11 @@ func startServerLog(t testing.TB, tweak func(*config), logTo io.Writer) *testSer
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &testServer{server: srv, base: "http://" + l.Addr().String()}
+	scheme := "http"
+	if srv.https != nil {
+		scheme = "https"
+	}
+	return &testServer{server: srv, base: scheme + "://" + l.Addr().String()}
 }
 
 // closer is a client session: a Publisher or a Viewer.

@@ -54,7 +54,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		log.Error("start", "err", fmt.Errorf("listen http %s: %w", cfg.HTTP, err))
 		return 1
 	}
-	announce(stdout, log, cfg, l.Addr(), srv.udpPort())
+	announce(stdout, log, cfg, srv.https, l.Addr(), srv.udpPort())
 	var prof *profiler
 	if cfg.Pprof != "" {
 		if prof, err = startProfiler(cfg.Pprof, log); err != nil {
@@ -102,17 +102,24 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 }
 
 // announce prints where to point a browser, and says whether publishing is open.
-func announce(w io.Writer, log *slog.Logger, cfg config, addr net.Addr, udpPort int) {
-	host := "localhost"
+// With HTTPS the URLs are https:// on a name the certificate covers.
+func announce(w io.Writer, log *slog.Logger, cfg config, https *httpsServer, addr net.Addr, udpPort int) {
+	scheme, host := "http", "localhost"
 	if a, ok := addr.(*net.TCPAddr); ok && !a.IP.IsUnspecified() {
 		host = a.IP.String()
 	}
+	if https != nil {
+		scheme = "https"
+		if https.host != "" {
+			host = https.host
+		}
+	}
 	port := addr.(*net.TCPAddr).Port
-	base := fmt.Sprintf("http://%s:%d", host, port)
+	base := fmt.Sprintf("%s://%s:%d", scheme, host, port)
 	fmt.Fprintf(w, "wisp is running: open %s/\n", base)
 	fmt.Fprintf(w, "  publish: %s/publish/demo   watch: %s/watch/demo\n", base, base)
 	fmt.Fprintf(w, "  WHIP:    %s/whip/{stream}  WHEP: %s/whep/{stream}\n", base, base)
-	log.Info("listening", "http", addr.String(), "media_udp", udpPort, "ice_tcp", cfg.ICETCP, "public_ips", cfg.PublicIPs)
+	log.Info("listening", scheme, addr.String(), "media_udp", udpPort, "ice_tcp", cfg.ICETCP, "public_ips", cfg.PublicIPs)
 	if len(cfg.PublishKeys) == 0 && cfg.Access.JWTSecret == "" && cfg.Access.JWKSURL == "" && cfg.Access.AuthWebhook == "" {
 		log.Warn("publishing is open: no publish key, token key or auth webhook is configured (set -publish-key STREAM=KEY or WISP_PUBLISH_KEYS)")
 	} else {

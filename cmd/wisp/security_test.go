@@ -169,7 +169,7 @@ func TestKeysNeverLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	announce(io.Discard, log, cfg, l.Addr(), srv.udpPort())
+	announce(io.Discard, log, cfg, nil, l.Addr(), srv.udpPort())
 	go func() { _ = srv.serve(l) }()
 	base := "http://" + l.Addr().String()
 

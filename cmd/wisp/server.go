@@ -36,12 +36,21 @@ type server struct {
 	media    *rtc.Media
 	draining atomic.Bool // set once by startDrain: not ready, new sessions refused
 	access   *access
+	https    *httpsServer // nil: plain HTTP
 }
 
 // newServer opens the media sockets and builds everything; serve starts answering HTTP.
 func newServer(cfg config, log *slog.Logger) (*server, error) {
 	s := &server{cfg: cfg, log: log}
+	if cfg.TLS.enabled() {
+		h, err := newHTTPS(cfg.TLS, log)
+		if err != nil {
+			return nil, err
+		}
+		s.https = h
+	}
 	if err := s.openMedia(); err != nil {
+		s.https.close()
 		return nil, err
 	}
 	apiConfig := rtc.APIConfig{
@@ -51,12 +60,14 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	api, err := rtc.NewAPI(apiConfig)
 	if err != nil {
 		s.closeMedia()
+		s.https.close()
 		return nil, fmt.Errorf("build webrtc api: %w", err)
 	}
 	apiConfig.Viewers = true
 	viewAPI, err := rtc.NewAPI(apiConfig)
 	if err != nil {
 		s.closeMedia()
+		s.https.close()
 		return nil, fmt.Errorf("build webrtc api for viewers: %w", err)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -124,7 +135,12 @@ func (s *server) closeMedia() {
 
 // serve answers HTTP on l until shutdown.
 func (s *server) serve(l net.Listener) error {
-	if err := s.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	serve := s.http.Serve
+	if s.https != nil {
+		s.http.TLSConfig = s.https.config
+		serve = func(l net.Listener) error { return s.http.ServeTLS(l, "", "") }
+	}
+	if err := serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve http: %w", err)
 	}
 	return nil
@@ -144,6 +160,7 @@ func (s *server) shutdown(ctx context.Context) error {
 	s.access.close(ctx) // the stopped events of the sessions just closed, within ctx
 	s.cancel()
 	s.closeMedia()
+	s.https.close()
 	return err
 }
 
