@@ -7,6 +7,8 @@
 //     every publisher (and, with APIConfig.Viewers, every viewer).
 //   - pionlog.go: pion's logs routed to slog, one cached logger per pion subsystem.
 //   - media.go: OpenMedia, the one UDP port (and ICE-TCP listener) of every session.
+//   - udpsocket.go: the one wildcard UDP socket split into one pion endpoint per local address
+//     (IP_PKTINFO: which address a datagram came to, and replies from that address).
 //   - peer.go: Peer, the lifecycle a publisher and a viewer share (signals, owned goroutines, one
 //     teardown).
 //   - negotiate.go: Answer, the shared end of an offer/answer exchange (gather, then the SDP the HTTP

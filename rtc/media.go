@@ -2,7 +2,9 @@ package rtc
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 
 	"github.com/pion/ice/v4"
@@ -22,15 +24,26 @@ type MediaConfig struct {
 	Port int
 	// TCP also opens an ICE-TCP listener on the same port number, as a fallback.
 	TCP bool
+	// Logger receives the UDP muxes' pion logs as APIConfig.Logger does. Nil keeps pion's
+	// default (errors to stderr).
+	Logger *slog.Logger
 }
 
 // Media is the one UDP socket (and optional ICE-TCP listener) that carries every session's media.
 type Media struct {
 	UDP ice.UDPMux
 	TCP ice.TCPMux // nil without ICE-TCP
+
+	shared *udpSocket // the wildcard socket under UDP when Host is ""
 }
 
 // OpenMedia opens the media sockets; Close releases them.
+//
+// With a Host, one UDP socket is bound to it. Without, one UDP socket is bound to 0.0.0.0 and
+// shared as one ICE endpoint per IPv4 address of every interface that is up, loopback included
+// (see udpSocket): candidates name each address once, and each reply leaves from the address the
+// peer sent to. It starts in any interface configuration: the same address on two interfaces,
+// loopback only, any number of addresses. Addresses are read once, at start.
 func OpenMedia(cfg MediaConfig) (*Media, error) {
 	m := &Media{}
 	if cfg.Host != "" {
@@ -45,13 +58,13 @@ func OpenMedia(cfg MediaConfig) (*Media, error) {
 		}
 		m.UDP = webrtc.NewICEUDPMux(nil, conn)
 	} else {
-		mux, err := ice.NewMultiUDPMuxFromPort(cfg.Port, ice.UDPMuxFromPortWithLoopback(),
-			ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
-			ice.UDPMuxFromPortWithReadBufferSize(mediaBuffer), ice.UDPMuxFromPortWithWriteBufferSize(mediaBuffer))
+		addrs, err := interfaceAddrs()
 		if err != nil {
-			return nil, fmt.Errorf("listen udp :%d: %w", cfg.Port, err)
+			return nil, fmt.Errorf("media addresses: %w", err)
 		}
-		m.UDP = mux
+		if err := m.openShared(cfg, addrs); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.TCP {
 		addr := net.JoinHostPort(cfg.Host, strconv.Itoa(m.Port()))
@@ -63,6 +76,65 @@ func OpenMedia(cfg MediaConfig) (*Media, error) {
 		m.TCP = webrtc.NewICETCPMux(nil, l, 8)
 	}
 	return m, nil
+}
+
+// openShared opens the wildcard socket with one pion UDP mux per address in addrs.
+func (m *Media) openShared(cfg MediaConfig, addrs []netip.Addr) error {
+	if len(addrs) == 0 {
+		return fmt.Errorf("listen udp :%d: no IPv4 address on any interface that is up", cfg.Port)
+	}
+	s, err := openUDPSocket(cfg.Port, addrs)
+	if err != nil {
+		return err
+	}
+	var logs *pionLogs
+	if cfg.Logger != nil {
+		logs = newPionLogs(cfg.Logger)
+	}
+	var muxes []ice.UDPMux
+	for _, l := range s.conns(addrs) {
+		p := ice.UDPMuxParams{UDPConn: l}
+		if logs != nil {
+			p.Logger = logs.NewLogger("ice")
+		}
+		muxes = append(muxes, ice.NewUDPMuxDefault(p))
+	}
+	m.UDP, m.shared = ice.NewMultiUDPMuxDefault(muxes...), s
+	return nil
+}
+
+// interfaceAddrs returns every IPv4 address of every interface that is up, loopback included,
+// each once (an address on two interfaces is one ICE endpoint), in the order the system lists
+// them (pion's own order for host candidates).
+func interfaceAddrs() ([]netip.Addr, error) {
+	ifcs, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("list interfaces: %w", err)
+	}
+	var out []netip.Addr
+	seen := map[netip.Addr]bool{}
+	for _, ifc := range ifcs {
+		if ifc.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue // the interface went away meanwhile
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok {
+				continue
+			}
+			ip, ok := netip.AddrFromSlice(ipn.IP)
+			if ip = ip.Unmap(); !ok || !ip.Is4() || seen[ip] {
+				continue
+			}
+			seen[ip] = true
+			out = append(out, ip)
+		}
+	}
+	return out, nil
 }
 
 // Port is the UDP port bound (the configured one, or the one chosen for port 0).
@@ -79,6 +151,9 @@ func (m *Media) Port() int {
 func (m *Media) Close() {
 	if m.UDP != nil {
 		_ = m.UDP.Close()
+	}
+	if m.shared != nil {
+		_ = m.shared.close()
 	}
 	if m.TCP != nil {
 		_ = m.TCP.Close()
