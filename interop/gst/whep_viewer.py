@@ -1,17 +1,24 @@
 #!/usr/bin/python3
 """A WHEP viewer built on GStreamer webrtcbin, for wisp's interop tests.
 
-It offers recvonly video (VP8 and H.264) and audio (Opus) in one full offer (it waits for ICE
+It offers recvonly video (VP8 and H.264, or the codecs of --video-codecs: VP8, H264, VP9, H265)
+and audio (Opus) in one full offer (it waits for ICE
 gathering to complete: no trickle), POSTs it, applies the 201 answer, decodes what arrives
 (decodebin) and counts *decoded* buffers at fakesinks after the decoders, not packets. Once at least
 --min-frames video frames and --min-audio audio buffers were decoded it DELETEs the session
 (Location resolved against the POST URL) and exits 0. It prints one JSON line of results on stdout
 either way, and exits 1 if the counts were not reached within --timeout seconds.
 
+Decoded audio is converted to interleaved 16-bit samples, and the frequency of each channel is
+measured (zero crossings over a second of audio, from the second second on): "channels",
+"freqLeft" and "freqRight" in the result tell a stereo stream from mono upmixed to two equal
+channels.
+
 Usage: whep_viewer.py --url http://127.0.0.1:8080/whep/demo [--token KEY] [--min-frames 60]
 """
 
 import argparse
+import array
 import json
 import sys
 import threading
@@ -27,13 +34,14 @@ gi.require_version("GstWebRTC", "1.0")
 gi.require_version("GstSdp", "1.0")
 from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
 
-VIDEO_CAPS = (
-    "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000,"
-    "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true,rtcp-fb-nack=(boolean)true;"
-    "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
-    "packetization-mode=(string)1,profile-level-id=(string)42e01f,"
-    "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true,rtcp-fb-nack=(boolean)true"
-)
+FEEDBACK = "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true,rtcp-fb-nack=(boolean)true"
+VIDEO_CODECS = {
+    "VP8": "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000," + FEEDBACK,
+    "H264": "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+            "packetization-mode=(string)1,profile-level-id=(string)42e01f," + FEEDBACK,
+    "VP9": "application/x-rtp,media=video,encoding-name=VP9,payload=98,clock-rate=90000," + FEEDBACK,
+    "H265": "application/x-rtp,media=video,encoding-name=H265,payload=116,clock-rate=90000," + FEEDBACK,
+}
 AUDIO_CAPS = "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000"
 
 
@@ -54,12 +62,16 @@ class Viewer:
         self.done = False
         self.started = time.monotonic()
         self.first_frame_after = None
+        self.channels = 0
+        self.tone = None  # per channel: [samples seen, zero crossings, last sign], over one second
+        self.audio_samples = 0
 
         self.pipe = Gst.Pipeline.new("whep-viewer")
         self.webrtc = Gst.ElementFactory.make("webrtcbin", "recv")
         self.webrtc.set_property("bundle-policy", GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
         self.pipe.add(self.webrtc)
-        for caps in (VIDEO_CAPS, AUDIO_CAPS):
+        video_caps = ";".join(VIDEO_CODECS[c] for c in args.video_codecs.split(","))
+        for caps in (video_caps, AUDIO_CAPS):
             t = self.webrtc.emit("add-transceiver",
                                  GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY,
                                  Gst.Caps.from_string(caps))
@@ -150,16 +162,23 @@ class Viewer:
         name = caps.get_structure(0).get_name()
         if not name.startswith(("video/x-raw", "audio/x-raw")):
             return
-        queue = Gst.ElementFactory.make("queue")
+        chain = [Gst.ElementFactory.make("queue")]
+        if name.startswith("audio"):  # interleaved S16 for the per-channel tone measurement
+            chain.append(Gst.ElementFactory.make("audioconvert"))
+            caps = Gst.ElementFactory.make("capsfilter")
+            caps.set_property("caps", Gst.Caps.from_string("audio/x-raw,format=S16LE,layout=interleaved"))
+            chain.append(caps)
         sink = Gst.ElementFactory.make("fakesink")
         sink.set_property("sync", False)
         sink.set_property("signal-handoffs", True)
         sink.connect("handoff", self.on_video if name.startswith("video") else self.on_audio)
-        for e in (queue, sink):
+        chain.append(sink)
+        for e in chain:
             self.pipe.add(e)
             e.sync_state_with_parent()
-        queue.link(sink)
-        pad.link(queue.get_static_pad("sink"))
+        for a, b in zip(chain, chain[1:]):
+            a.link(b)
+        pad.link(chain[0].get_static_pad("sink"))
 
     def on_video(self, _sink, _buf, pad):
         with self.lock:
@@ -174,14 +193,48 @@ class Viewer:
                     self.height = s.get_value("height")
         self.check()
 
-    def on_audio(self, _sink, _buf, _pad):
+    def on_audio(self, _sink, buf, pad):
         with self.lock:
             self.audio_buffers += 1
+            if not self.channels:
+                caps = pad.get_current_caps()
+                if caps:
+                    self.channels = caps.get_structure(0).get_value("channels")
+                    self.tone = [[0, 0, 0] for _ in range(self.channels)]
+            if self.tone is not None and self.tone[0][0] < 48000:
+                self.measure(buf)
         self.check()
+
+    def measure(self, buf):
+        """Counts zero crossings per channel over one second of audio, after skipping the first."""
+        ok, info = buf.map(Gst.MapFlags.READ)
+        if not ok:
+            return
+        samples = array.array("h", bytes(info.data))
+        buf.unmap(info)
+        n = self.channels
+        self.audio_samples += len(samples) // n
+        if self.audio_samples <= 48000:
+            return
+        for ch in range(n):
+            t = self.tone[ch]
+            for v in samples[ch::n]:
+                sign = 1 if v > 0 else (-1 if v < 0 else t[2])
+                if t[2] and sign != t[2]:
+                    t[1] += 1
+                t[2] = sign
+                t[0] += 1
+
+    def freq(self, ch):
+        if self.tone is None or ch >= len(self.tone) or self.tone[ch][0] == 0:
+            return None
+        samples, crossings, _ = self.tone[ch]
+        return round(crossings / 2 * 48000 / samples, 1)
 
     def check(self):
         with self.lock:
-            if self.done or self.video_frames < self.args.min_frames or self.audio_buffers < self.args.min_audio:
+            tone_done = not self.args.min_audio or (self.tone is not None and self.tone[0][0] >= 48000)
+            if self.done or self.video_frames < self.args.min_frames or self.audio_buffers < self.args.min_audio or not tone_done:
                 return
             self.done = True
         GLib.idle_add(self.finish)
@@ -216,6 +269,7 @@ class Viewer:
             "width": self.width, "height": self.height, "codecs": self.codecs,
             "firstFrameAfter": self.first_frame_after, "postStatus": self.post_status,
             "deleteStatus": self.delete_status, "location": self.location, "error": self.error,
+            "channels": self.channels, "freqLeft": self.freq(0), "freqRight": self.freq(1),
         }), flush=True)
         return 0 if ok else 1
 
@@ -226,6 +280,7 @@ def main():
     p.add_argument("--token", default="", help="bearer token")
     p.add_argument("--min-frames", type=int, default=60, help="decoded video frames to wait for")
     p.add_argument("--min-audio", type=int, default=25, help="decoded audio buffers to wait for")
+    p.add_argument("--video-codecs", default="VP8,H264", help="video codecs offered, in order: VP8, H264, VP9, H265")
     p.add_argument("--timeout", type=float, default=40, help="seconds before giving up")
     args = p.parse_args()
     Gst.init(None)

@@ -190,10 +190,12 @@ export function startWhipClient(procs, { url, token, codec, name = `whip-client-
 /**
  * gstViewer runs gst/whep_viewer.py and resolves to its JSON result (plus exit code) when it
  * exits: it stops by itself once minFrames video frames were decoded, or after timeoutS.
+ * videoCodecs ("VP8,H264" by default; VP9, H265 too) is what it offers.
  */
-export async function gstViewer(procs, { url, token, minFrames = 60, minAudio = 25, timeoutS = 40, name = "gst-viewer" }) {
+export async function gstViewer(procs, { url, token, minFrames = 60, minAudio = 25, timeoutS = 40, name = "gst-viewer", videoCodecs }) {
   const args = [join(interopDir, "gst", "whep_viewer.py"), "--url", url, "--min-frames", String(minFrames),
     "--min-audio", String(minAudio), "--timeout", String(timeoutS)];
+  if (videoCodecs) args.push("--video-codecs", videoCodecs);
   if (token) args.push("--token", token);
   const child = procs.start(name, "/usr/bin/python3", args, { env: gstEnv(), capture: true });
   const { code, signal } = await child.exited;

@@ -96,6 +96,20 @@ function addMessage(data) {
 }
 
 // --- one WHEP session ---
+
+// The offer with stereo=1 on its Opus lines (RFC 7587 §7.1): Chromium sets up
+// its Opus decoder from its own (local) description, so without it a stereo
+// publisher plays as mono even though wisp's answer says stereo=1.
+function stereoOffer(offer) {
+  const opus = [...offer.sdp.matchAll(/^a=rtpmap:(\d+) opus\/48000/gim)].map((m) => m[1]);
+  let sdp = offer.sdp;
+  for (const pt of opus) {
+    sdp = sdp.replace(new RegExp(`^(a=fmtp:${pt} )(.*)$`, 'm'), (line, head, params) =>
+      /(^|;)\s*stereo=/.test(params) ? line : `${head}${params};stereo=1`);
+  }
+  return { type: offer.type, sdp };
+}
+
 function closeSession(s) {
   s.pc.close();
   if (s.location) deleteSession(s.location);
@@ -143,6 +157,7 @@ async function session(signal, backoff) {
 
   let stopWatch = () => {};
   try {
+    await pc.setLocalDescription(stereoOffer(await pc.createOffer()));
     const { location } = await whipWhepPost(whepURL(name), pc);
     s.location = location;
     if (current === s) api.location = location;
