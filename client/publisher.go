@@ -53,7 +53,7 @@ func Publish(ctx context.Context, endpoint string, opt PublishOptions) (*Publish
 	if opt.Video == nil && opt.Audio == nil && opt.DataChannel == "" {
 		return nil, fmt.Errorf("publish: %w", ErrNoMedia)
 	}
-	s, err := newSession(opt.API, opt.HTTPClient, opt.Token, endpoint)
+	s, err := newSession(opt.API, webrtc.Configuration{}, opt.HTTPClient, opt.Token, endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}

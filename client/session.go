@@ -42,9 +42,10 @@ type session struct {
 	err  error
 }
 
-// newSession prepares a session with endpoint. Without api it builds its own on a socket layer
-// that Kill can cut, gathering loopback candidates only when the endpoint is on loopback.
-func newSession(api *webrtc.API, hc *http.Client, token, endpoint string) (*session, error) {
+// newSession prepares a session with endpoint and the PeerConnection configuration pcc. Without
+// api it builds its own on a socket layer that Kill can cut, gathering loopback candidates only
+// when the endpoint is on loopback.
+func newSession(api *webrtc.API, pcc webrtc.Configuration, hc *http.Client, token, endpoint string) (*session, error) {
 	s := &session{hc: hc, token: token, connected: make(chan struct{}), ended: make(chan struct{})}
 	if s.hc == nil {
 		s.hc = http.DefaultClient
@@ -59,7 +60,7 @@ func newSession(api *webrtc.API, hc *http.Client, token, endpoint string) (*sess
 		}
 		s.net = n
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewPeerConnection(pcc)
 	if err != nil {
 		return nil, fmt.Errorf("new peer connection: %w", err)
 	}

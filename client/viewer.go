@@ -22,6 +22,8 @@ type ViewOptions struct {
 	Token      string       // sent as "Authorization: Bearer <Token>" when not empty (RFC 9725 §4.7.1)
 	API        *webrtc.API  // nil: a private API whose sockets Kill can cut (loopback-only for a loopback endpoint)
 	HTTPClient *http.Client // nil: http.DefaultClient
+	// Config is the PeerConnection's configuration: ICE servers, a relay-only transport policy.
+	Config webrtc.Configuration
 }
 
 // AudioPacket is one RTP packet of the audio track.
@@ -58,7 +60,7 @@ func View(ctx context.Context, endpoint string, opt ViewOptions) (*Viewer, error
 	if !opt.Video && !opt.Audio && opt.DataChannel == "" {
 		return nil, fmt.Errorf("view: %w", ErrNoMedia)
 	}
-	s, err := newSession(opt.API, opt.HTTPClient, opt.Token, endpoint)
+	s, err := newSession(opt.API, opt.Config, opt.HTTPClient, opt.Token, endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}

@@ -76,7 +76,7 @@ func (h *Handler) post(c echo.Context) error {
 	if _, ok := any(v).(LayerSelector); ok {
 		links = append(links, layerLink(loc)) // WHEPX-06, only where a viewer can follow a layer
 	}
-	wish.WriteCreated(c.Response(), loc, v.ETag(), answer, h.cfg.ICEServers, links...)
+	wish.WriteCreated(c.Response(), loc, v.ETag(), answer, h.cfg.ICEFor(r), links...)
 	return nil
 }
 

@@ -60,7 +60,7 @@ func (h *Handler) post(c echo.Context) error {
 		return respond(c, err)
 	}
 	loc := wish.BaseURL(r, h.cfg.BaseURL) + "/whip/" + name + "/" + p.ID()
-	wish.WriteCreated(c.Response(), loc, p.ETag(), answer, h.cfg.ICEServers)
+	wish.WriteCreated(c.Response(), loc, p.ETag(), answer, h.cfg.ICEFor(r))
 	return nil
 }
 

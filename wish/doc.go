@@ -10,6 +10,7 @@
 //   - cors.go: CORS, which answers preflights and leaves other OPTIONS to the handlers.
 //   - fragment.go: ParseFragment, the lenient trickle-ice-sdpfrag parser.
 //   - patch.go: ServePatch, trickle (204) and ICE restart (200) with If-Match (428, 412).
-//   - iceservers.go: ice-server Link headers, TURN credentials from a shared secret.
+//   - iceservers.go: ice-server Link headers, TURN credentials from a shared secret, the built-in
+//     TURN server's URLs for the host a client reached wisp by (Endpoint.ICEFor).
 //   - id.go, location.go, sessions.go: session ids and ETags, absolute Locations, the session table.
 package wish

@@ -3,6 +3,7 @@ package wish
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -60,7 +61,20 @@ func (e Endpoint) ServeOptions(w http.ResponseWriter, r *http.Request, stream, a
 	h := w.Header()
 	OptionsHeaders(h, allow)
 	if allow == AllowEndpoint && e.Keys.Authorize(r, stream) == nil {
-		e.ICEServers.AddLinks(h)
+		e.ICEFor(r).AddLinks(h)
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// ICEFor is the ICE servers to announce to r's client: the configured ones and the built-in TURN
+// server at the host the client reached wisp by (the public base URL's, if one is set).
+func (e Endpoint) ICEFor(r *http.Request) ICEServers {
+	if e.ICEServers.Builtin == nil {
+		return e.ICEServers
+	}
+	u, err := url.Parse(BaseURL(r, e.BaseURL))
+	if err != nil {
+		return e.ICEServers
+	}
+	return e.ICEServers.ForHost(u.Hostname())
 }

@@ -29,6 +29,37 @@ type ICEServers struct {
 	TTL time.Duration
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Builtin, if set, is wisp's own TURN server: ForHost adds its URLs for the host a client
+	// reached wisp by, so no address needs configuring.
+	Builtin *BuiltinTURN
+}
+
+// BuiltinTURN are the ports of wisp's own TURN listeners (0 = that listener is off).
+type BuiltinTURN struct {
+	UDPPort, TCPPort, TLSPort int
+}
+
+// ForHost returns the servers with the built-in TURN server's URLs for host (a name or an IP
+// address, without port) added: turn: over UDP and TCP, turns: over TLS (RFC 7065).
+func (s ICEServers) ForHost(host string) ICEServers {
+	b := s.Builtin
+	if b == nil || host == "" {
+		return s
+	}
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		host = "[" + host + "]" // an IPv6 literal
+	}
+	urls := slices.Clone(s.URLs)
+	add := func(scheme string, port int, transport string) {
+		if port > 0 {
+			urls = append(urls, scheme+":"+host+":"+strconv.Itoa(port)+"?transport="+transport)
+		}
+	}
+	add("turn", b.UDPPort, "udp")
+	add("turn", b.TCPPort, "tcp")
+	add("turns", b.TLSPort, "tcp")
+	s.URLs = urls
+	return s
 }
 
 // Links returns one Link value per server, STUN first (GStreamer and live777 keep one ice-server

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -47,5 +48,29 @@ func TestICEServerLinks(t *testing.T) {
 	}
 	if l := (ICEServers{}).Links(); len(l) != 0 {
 		t.Fatalf("links without servers: %q", l)
+	}
+}
+
+// The built-in TURN server's URLs are made for the host the client used (COMMON-15): turn: over
+// UDP and TCP, turns: over TLS, bracketed for an IPv6 literal, after the configured servers.
+func TestICEServersForHost(t *testing.T) {
+	s := ICEServers{URLs: []string{"stun:stun.test:3478"}, Secret: "s", Builtin: &BuiltinTURN{UDPPort: 3478, TCPPort: 3478, TLSPort: 5349}}
+	got := s.ForHost("live.example.com").URLs
+	want := []string{"stun:stun.test:3478", "turn:live.example.com:3478?transport=udp", "turn:live.example.com:3478?transport=tcp", "turns:live.example.com:5349?transport=tcp"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := (ICEServers{Builtin: &BuiltinTURN{UDPPort: 1}}).ForHost("::1").URLs; len(got) != 1 || got[0] != "turn:[::1]:1?transport=udp" {
+		t.Fatalf("IPv6: %q", got)
+	}
+	if len(s.URLs) != 1 {
+		t.Fatal("ForHost changed the receiver's URLs")
+	}
+	r := httptest.NewRequest(http.MethodOptions, "http://10.0.0.5:8080/whep/x", nil)
+	if got := (Endpoint{ICEServers: s}).ICEFor(r).URLs; len(got) != 4 || got[1] != "turn:10.0.0.5:3478?transport=udp" {
+		t.Fatalf("ICEFor: %q", got)
+	}
+	if got := (Endpoint{ICEServers: s, BaseURL: "https://live.example.com"}).ICEFor(r).URLs; got[3] != "turns:live.example.com:5349?transport=tcp" {
+		t.Fatalf("ICEFor with a base URL: %q", got)
 	}
 }

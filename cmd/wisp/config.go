@@ -43,6 +43,7 @@ type config struct {
 	// Pprof is the listen address of the runtime profiles ("" = off); see pprof.go.
 	Pprof  string
 	Access accessConfig // signed tokens and webhooks (access.go)
+	TURN   turnConfig   // the built-in TURN server (turn.go)
 }
 
 // settings declares every setting of the server, each bound to the config field it fills; the
@@ -81,6 +82,9 @@ func (c *config) settings(r *rawConfig) []setting {
 		hostPort(&c.Pprof, "pprof", "", "serve Go runtime profiles (/debug/pprof/) on this host:port, e.g. 127.0.0.1:6060; empty = off", true),
 		duration(&c.ConnectTimeout, "connect-timeout", "15s", "end a session whose connection is not up within this time", false),
 		duration(&c.DrainTimeout, "drain-timeout", "0s", "after SIGTERM: not ready, new sessions refused (503), live sessions go on up to this long; 0 = close at once", true),
+		switchOn(&c.TURN.Enabled, "turn", "run the built-in TURN server (UDP and TCP on -turn-addr), announced in the ice-server Links; relays only to wisp's media address"),
+		hostPort(&c.TURN.Addr, "turn-addr", ":3478", "UDP and TCP listen address of the built-in TURN server", false),
+		hostPort(&c.TURN.TLS, "turn-tls", "", "also serve TURN over TLS on this host:port (e.g. :5349 or :443), with wisp's HTTPS certificate; empty = off", true),
 		secretText(&c.Access.JWTSecret, "jwt-secret", "HS256 secret of signed tokens (JWT) accepted for publishing and watching"),
 		httpURL(&c.Access.JWKSURL, "jwks-url", "URL of a JWK Set whose RS256/ES256 keys sign tokens; fetched at start, refreshed"),
 		httpURL(&c.Access.AuthWebhook, "auth-webhook", "URL asked (JSON POST) before every WHIP/WHEP POST; 2xx admits, 4xx refuses, no answer refuses with 503"),
@@ -134,6 +138,9 @@ func (c *config) finish(r rawConfig) error {
 		return err
 	}
 	if err := c.TLS.check(); err != nil {
+		return err
+	}
+	if err := c.TURN.check(c.TLS); err != nil {
 		return err
 	}
 	if r.keysFile != "" {

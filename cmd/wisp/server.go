@@ -15,6 +15,7 @@ import (
 	"github.com/wisp-media/wisp/datarelay"
 	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
+	"github.com/wisp-media/wisp/turn"
 	"github.com/wisp-media/wisp/whep"
 	"github.com/wisp-media/wisp/whip"
 	"github.com/wisp-media/wisp/wish"
@@ -37,6 +38,7 @@ type server struct {
 	draining atomic.Bool // set once by startDrain: not ready, new sessions refused
 	access   *access
 	https    *httpsServer // nil: plain HTTP
+	turn     *turn.Server // the built-in TURN server; nil when off
 }
 
 // newServer opens the media sockets and builds everything; serve starts answering HTTP.
@@ -80,7 +82,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		s.closeMedia()
 		return nil, err
 	}
-	iceServers := wish.ICEServers{URLs: cfg.ICEServers, Secret: cfg.TURNSecret}
+	iceServers := wish.ICEServers{URLs: cfg.ICEServers, Secret: s.cfg.TURNSecret, Builtin: s.builtinTURN()}
 	patch := wish.PatchPolicy{LenientIfMatch: cfg.LenientIfMatch, NoRestart: cfg.NoICERestart}
 	endpoint := func(keys keyMap, action string) wish.Endpoint {
 		return wish.Endpoint{Logger: log,
@@ -122,6 +124,10 @@ func (s *server) openMedia() error {
 		return err
 	}
 	s.media = m
+	if err := s.startTURN(); err != nil {
+		s.closeMedia()
+		return err
+	}
 	return nil
 }
 
@@ -129,6 +135,9 @@ func (s *server) openMedia() error {
 func (s *server) udpPort() int { return s.media.Port() }
 
 func (s *server) closeMedia() {
+	if s.turn != nil {
+		_ = s.turn.Close()
+	}
 	if s.media != nil {
 		s.media.Close()
 	}

@@ -24,6 +24,7 @@ type setting struct {
 	help   string // usage text; "(env NAME)" is added
 	list   bool   // repeatable; every use and the environment value may be comma lists
 	secret bool   // values are keys: never shown in usage text or messages
+	isBool bool   // a switch: the flag alone means true (-turn), or -flag=false
 
 	// apply checks the setting's value(s) and stores them. A scalar setting gets exactly one
 	// value (the flag's, else the environment's, else def); a list setting gets every item.
@@ -62,6 +63,9 @@ func (v *value) String() string {
 	}
 	return strings.Join(v.values, ",")
 }
+
+// IsBoolFlag lets a switch setting be given without a value (flag.boolFlag).
+func (v *value) IsBoolFlag() bool { return v.s.isBool }
 
 func (v *value) Set(x string) error {
 	if !v.set {
@@ -203,6 +207,13 @@ func boolean(dst *bool, name, def, help string, invert bool) setting {
 		*dst = b != invert
 		return nil
 	}
+	return s
+}
+
+// switchOn is a boolean given as a bare flag (-turn) or -flag=true|false; default false.
+func switchOn(dst *bool, name, help string) setting {
+	s := boolean(dst, name, "false", help, false)
+	s.isBool = true
 	return s
 }
 
