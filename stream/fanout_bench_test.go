@@ -26,7 +26,7 @@ func (w *countWriter) Write(b []byte) (int, error) { return len(b), nil }
 type bindContext struct {
 	id     string
 	ssrc   webrtc.SSRC
-	writer *countWriter
+	writer webrtc.TrackLocalWriter
 }
 
 func (c *bindContext) CodecParameters() []webrtc.RTPCodecParameters {

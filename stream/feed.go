@@ -35,7 +35,7 @@ type FeedConfig struct {
 // Feed is one incoming layer of a Stream (a simulcast encoding, a single video track or an audio
 // track). It owns the layer's packet ring (NACK answers, fast start from the current GOP) and
 // its measured facts: resolution read from keyframes, bitrate, whether it is active. Viewers'
-// outputs follow a Feed (Track.Follow for all of them, Output.Follow for one); a Feed writes
+// outputs follow a Feed (Stream.Follow for all of them, Output.Follow for one); a Feed writes
 // nothing to viewers itself, it signals the Track's fan-out workers.
 type Feed struct {
 	// set at construction

@@ -64,8 +64,8 @@ type segment struct {
 	tsOff  uint32
 }
 
-// Follow makes the output follow f, switching at f's next keyframe; nil returns it to the
-// Track's choice (Track.Follow). Safe for concurrent use.
+// Follow makes the output follow f, switching at f's next keyframe; nil (or f's end) returns it
+// to the stream-wide choice (Stream.Follow). Safe for concurrent use.
 func (o *Output) Follow(f *Feed) { o.choice.Store(f) }
 
 // Feed returns the Feed the output sends now (nil before any).
@@ -74,9 +74,10 @@ func (o *Output) Feed() *Feed { return o.feed.Load() }
 // SSRC is the viewer's SSRC for this output.
 func (o *Output) SSRC() uint32 { return o.ssrc }
 
-// want returns the Feed the output should follow: its own choice, else the Track's.
+// want returns the Feed the output should follow: its own choice while that Feed lives, else
+// the Track's.
 func (o *Output) want(current *Feed) *Feed {
-	if f := o.choice.Load(); f != nil {
+	if f := o.choice.Load(); f != nil && !f.closed.Load() {
 		return f
 	}
 	return current
@@ -97,7 +98,7 @@ func (o *Output) switchTo(f *Feed, e uint64, m meta) {
 		o.seqOff = o.lastOut.Load() + 1 - e
 		gap := time.Duration(m.at - o.lastAt)
 		gap = max(gap, f.minGap())
-		step := uint32(int64(gap) * int64(f.clock) / int64(time.Second))
+		step := uint32((int64(gap)*int64(f.clock) + int64(time.Second) - 1) / int64(time.Second)) // rounded up
 		o.tsOff = o.lastTS + step - m.ts
 		o.compressing.Store(false) // the catch-up mapping ends here; the new one starts at lastTS
 	}

@@ -89,3 +89,81 @@ func TestIsKeyframePacket(t *testing.T) {
 		}
 	}
 }
+
+// mediaSource pushes a synthetic stream into a ring at media pace: fps frames a second of
+// frameBytes bytes in packets of at most 1200, a keyframe (keyScale× larger) every gop frames.
+type mediaSource struct {
+	r                  *ring
+	fps, gop, keyScale int
+	frameBytes         int
+	seq                uint16
+	ts                 uint32
+	at                 int64
+	frames             int
+	payload            [maxPayload]byte
+}
+
+func (m *mediaSource) frame() {
+	key := m.gop > 0 && m.frames%m.gop == 0 // audio has no keyframes
+	size := m.frameBytes
+	if key {
+		size *= m.keyScale
+	}
+	for first := true; size > 0; first = false {
+		n := min(size, 1200)
+		size -= n
+		m.r.push(m.seq, m.ts, size == 0, m.payload[:n], key && first, m.at)
+		m.seq++
+	}
+	m.frames++
+	m.ts += uint32(90000 / m.fps)
+	m.at += int64(time.Second) / int64(m.fps)
+}
+
+// A ring holds what fast start and NACKs need and little more: for 2.7 Mbit/s H.264 with a 2 s
+// GOP it always offers the current GOP to joiners, keeps the last second, stays under 1.25 MB
+// and allocates nothing per packet once sized; when the bitrate falls it shrinks. An audio ring
+// stays a few KiB.
+func TestRingSizedByTimeAndBitrate(t *testing.T) {
+	r := newRing(videoSlots, videoBytes)
+	// 2.7 Mbit/s at 30 fps with a 60-frame GOP whose keyframe weighs 4 frames: 63 frame units
+	// per 2 s.
+	src := &mediaSource{r: &r, fps: 30, gop: 60, keyScale: 4, frameBytes: 2_700_000 / 8 * 2 / 63}
+	var buf [maxPayload]byte
+	for range 20 * 30 {
+		src.frame()
+		if src.frames > 1 {
+			if _, _, head, _, ok := r.join(); !ok {
+				t.Fatalf("frame %d: no GOP for joiners (ring %d bytes)", src.frames, len(r.data))
+			} else if _, _, st := r.read(head-uint64(src.fps*10)+1, buf[:]); src.frames > 30 && st != readOK {
+				t.Fatalf("frame %d: a packet of the last second is %v", src.frames, st)
+			}
+		}
+	}
+	slots, size := r.size()
+	gopBytes := 63 * src.frameBytes
+	if size < gopBytes || size > 1_250_000 || slots > 2048 {
+		t.Fatalf("2.7 Mbit/s, 2 s GOP (%d bytes): ring of %d slots, %d bytes; want a GOP's bytes up to 1.25 MB", gopBytes, slots, size)
+	}
+	if allocs := testing.AllocsPerRun(300, src.frame); allocs != 0 {
+		t.Fatalf("steady state: %.2f allocations per frame", allocs)
+	}
+
+	src.frameBytes /= 6 // 450 kbit/s
+	for range 20 * 30 {
+		src.frame()
+	}
+	t.Logf("2.7 Mbit/s: %d slots, %d bytes", slots, size)
+	if _, small := r.size(); small > size/3 {
+		t.Fatalf("after 20 s at a sixth of the bitrate the ring still has %d bytes (was %d)", small, size)
+	}
+
+	audio := newRing(audioSlots, audioBytes)
+	opus := &mediaSource{r: &audio, fps: 50, keyScale: 1, frameBytes: 160}
+	for range 20 * 50 {
+		opus.frame()
+	}
+	if slots, size := audio.size(); size > 16<<10 || slots > 128 {
+		t.Fatalf("Opus ring: %d slots, %d bytes; want at most 128 and 16 KiB", slots, size)
+	}
+}
