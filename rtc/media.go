@@ -35,6 +35,7 @@ type Media struct {
 	TCP ice.TCPMux // nil without ICE-TCP
 
 	shared *udpSocket // the wildcard socket under UDP when Host is ""
+	out    *egress    // the UDP socket's sending side (either mode)
 }
 
 // OpenMedia opens the media sockets; Close releases them.
@@ -52,11 +53,15 @@ func OpenMedia(cfg MediaConfig) (*Media, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listen udp %s: %w", addr, err)
 		}
-		if u, ok := conn.(*net.UDPConn); ok {
-			_ = u.SetReadBuffer(mediaBuffer)
-			_ = u.SetWriteBuffer(mediaBuffer)
+		u := conn.(*net.UDPConn) // "udp4" always gives one
+		_ = u.SetReadBuffer(mediaBuffer)
+		_ = u.SetWriteBuffer(mediaBuffer)
+		out, err := newEgress(u)
+		if err != nil {
+			_ = u.Close()
+			return nil, err
 		}
-		m.UDP = webrtc.NewICEUDPMux(nil, conn)
+		m.UDP, m.out = webrtc.NewICEUDPMux(nil, &hostConn{UDPConn: u, out: out}), out
 	} else {
 		addrs, err := interfaceAddrs()
 		if err != nil {
@@ -99,8 +104,70 @@ func (m *Media) openShared(cfg MediaConfig, addrs []netip.Addr) error {
 		}
 		muxes = append(muxes, ice.NewUDPMuxDefault(p))
 	}
-	m.UDP, m.shared = ice.NewMultiUDPMuxDefault(muxes...), s
+	m.UDP, m.shared, m.out = ice.NewMultiUDPMuxDefault(muxes...), s, s.out
 	return nil
+}
+
+// BeginPass says a fan-out pass starts (stream.Egress): until it ends, the SRTP media written to
+// the UDP socket may be held and sent in batches.
+func (m *Media) BeginPass() {
+	if m.out != nil {
+		m.out.begin()
+	}
+}
+
+// EndPass says a fan-out pass has ended: what it queued is sent now (stream.Egress).
+func (m *Media) EndPass() {
+	if m.out != nil {
+		m.out.end()
+	}
+}
+
+// EgressStats is how the UDP socket has sent its datagrams.
+type EgressStats struct {
+	// Direct datagrams went one per syscall (sendto/sendmsg).
+	Direct uint64
+	// Batched datagrams went in sendmmsg calls, BatchCalls of them.
+	Batched, BatchCalls uint64
+	// BatchFailures are batched datagrams the kernel refused.
+	BatchFailures uint64
+}
+
+// EgressStats returns the UDP socket's send counters.
+func (m *Media) EgressStats() EgressStats {
+	if m.out == nil {
+		return EgressStats{}
+	}
+	st := &m.out.stats
+	return EgressStats{Direct: st.direct.Load(), Batched: st.batched.Load(), BatchCalls: st.calls.Load(),
+		BatchFailures: st.failures.Load()}
+}
+
+// hostConn is the socket of -ice-host (one bound address) with its writes through egress. pion's
+// mux uses its AddrPort methods (a wrapper of *net.UDPConn must offer them itself).
+type hostConn struct {
+	*net.UDPConn
+	out *egress
+}
+
+// ReadFromAddrPort reads the next datagram.
+func (c *hostConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	n, from, err := c.ReadFromUDPAddrPort(b)
+	return n, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), err
+}
+
+// WriteToAddrPort sends b to addr (SRTP media of a fan-out pass in the pass's batch).
+func (c *hostConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	return c.out.write(b, nil, netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port()))
+}
+
+// WriteTo is WriteToAddrPort for net.PacketConn.
+func (c *hostConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	u, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, fmt.Errorf("write to %v: not a UDP address", addr)
+	}
+	return c.WriteToAddrPort(b, u.AddrPort())
 }
 
 // interfaceAddrs returns every IPv4 address of every interface that is up, loopback included,

@@ -41,6 +41,7 @@ const localQueue = 128
 // udpSocket is one wildcard-bound UDP socket shared by one localConn per local address.
 type udpSocket struct {
 	conn   *net.UDPConn
+	out    *egress                   // every localConn's writes (batched during fan-out passes)
 	locals map[netip.Addr]*localConn // fixed at open
 	pool   sync.Pool                 // *datagram
 	dead   chan struct{}             // closed when the reader has exited (socket closed or failed)
@@ -71,8 +72,13 @@ func openUDPSocket(port int, addrs []netip.Addr) (*udpSocket, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("udp 0.0.0.0:%d: ask for destination addresses (IP_PKTINFO): %w", port, err)
 	}
+	out, err := newEgress(conn)
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
 	bound := conn.LocalAddr().(*net.UDPAddr).Port
-	s := &udpSocket{conn: conn, locals: make(map[netip.Addr]*localConn, len(addrs)), dead: make(chan struct{})}
+	s := &udpSocket{conn: conn, out: out, locals: make(map[netip.Addr]*localConn, len(addrs)), dead: make(chan struct{})}
 	s.pool.New = func() any { return new(datagram) }
 	for _, a := range addrs {
 		a = a.Unmap()
@@ -182,15 +188,15 @@ func (l *localConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 	return 0, netip.AddrPort{}, net.ErrClosed
 }
 
-// WriteToAddrPort sends b to addr from this address.
+// WriteToAddrPort sends b to addr from this address (SRTP media of a fan-out pass in the pass's
+// batch: see egress).
 func (l *localConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
 	select {
 	case <-l.closed:
 		return 0, net.ErrClosed
 	default:
 	}
-	n, _, err := l.s.conn.WriteMsgUDPAddrPort(b, l.oob, netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port()))
-	return n, err
+	return l.s.out.write(b, l.oob, netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port()))
 }
 
 // ReadFrom is ReadFromAddrPort for net.PacketConn.

@@ -139,8 +139,12 @@ func (w *worker) fanOut(f *Feed, e uint64) {
 // fanOutBatch hands the first k events of the batch to every output of the worker, one output at
 // a time: a live output gets the packets of the Feed it follows, and switches to the Feed it
 // wants at a packet that allows it (Output.canSwitch); a joining output gets its next cached
-// packets instead until it has caught up (and the rest of the batch live once it has).
+// packets instead until it has caught up (and the rest of the batch live once it has). The pass
+// is bracketed by the Track's Egress, so its datagrams may leave the socket together at its end.
 func (w *worker) fanOutBatch(k int) {
+	eg := w.t.egress
+	eg.BeginPass()
+	defer eg.EndPass()
 	outs := *w.outputs.Load()
 	current := w.t.current.Load()
 	for i := range k {

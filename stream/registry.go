@@ -15,6 +15,9 @@ type RegistryConfig struct {
 	Relay datarelay.Config
 	// Logger receives stream lifecycle events; nil discards them.
 	Logger *slog.Logger
+	// Egress, if set, is told when each fan-out pass begins and ends, so the media socket can
+	// send a pass's datagrams in one batch (see Egress). Nil sends each packet as it is written.
+	Egress Egress
 }
 
 // Registry is the concurrent map of stream name → *Stream. It is built once in main and injected
@@ -59,6 +62,9 @@ func (r *Registry) Acquire(name string) (*Stream, error) {
 	e, ok := r.streams[name]
 	if !ok {
 		e = &entry{stream: newStream(name, r.cfg.Relay)}
+		if r.cfg.Egress != nil {
+			e.stream.video.egress, e.stream.audio.egress = r.cfg.Egress, r.cfg.Egress
+		}
 		r.streams[name] = e
 		r.log.Debug("stream created", "stream", name)
 	}

@@ -76,6 +76,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	s.registry = stream.NewRegistry(stream.RegistryConfig{
 		Relay:  datarelay.Config{Logger: log.With("side", "relay")},
 		Logger: log,
+		Egress: s.media, // a fan-out pass's SRTP leaves the media socket in sendmmsg batches
 	})
 	if s.access, err = newAccess(s.ctx, cfg.Access, log); err != nil {
 		s.cancel()

@@ -1,0 +1,180 @@
+package rtc
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// Batched egress. The fan-out writes each packet to many viewers through the one media socket,
+// one pion WriteRTP per viewer (interceptors, SRTP, the ICE mux), each ending in a write here.
+// Sent one by one, that is one sendto per datagram, which was most of the server's CPU. So the
+// socket holds the SRTP media datagrams written while a fan-out pass is in progress and sends
+// them with one sendmmsg per egressBatch datagrams: when the batch is full, and when the pass
+// ends (stream.Egress: the fan-out worker brackets each pass with BeginPass/EndPass). Batching so
+// adds no delay to the pass's packets.
+//
+// Everything else leaves at once, in the calling goroutine, as before: STUN, DTLS (with the SCTP
+// of data channels inside), RTCP, and any RTP written while no pass is in progress (NACK answers,
+// a publisher-less server). Packets are told apart by their first bytes (RFC 7983: 128–191 is
+// RTP or RTCP; RFC 5761: a second byte of 192–223 is an RTCP packet type). An RTP packet written
+// by another goroutine (a NACK answer) while some pass is in progress joins that pass's batch:
+// it leaves when that pass ends, at most one pass later.
+//
+// Bounded: at most egressBatches batches of egressBatch datagrams of egressSlot bytes each exist
+// (made on first use, then reused); when all are in use (being sent) a datagram is sent at once.
+// Batches leave in the order they were filled, sent by one goroutine at a time (whoever fills or
+// ends one while nobody is sending); the others return at once. Nothing is allocated per datagram.
+
+// Batch sizes.
+const (
+	// egressBatch is the most datagrams one sendmmsg carries.
+	egressBatch = 64
+	// egressSlot is the largest datagram a batch holds; a larger one is sent at once.
+	egressSlot = 2048
+	// egressBatches is how many batches exist at most: one filling while others are sent.
+	egressBatches = 4
+)
+
+// egress is the sending side of one UDP socket: direct writes, and the batches of fan-out passes.
+type egress struct {
+	conn *net.UDPConn
+	raw  syscall.RawConn // conn's, fetched once (each SyscallConn call allocates)
+
+	passes atomic.Int32 // fan-out passes in progress; changed to 0 only under mu
+
+	// guarded by mu
+	mu      sync.Mutex
+	cur     *outBatch   // the batch being filled; nil if none
+	ready   []*outBatch // full or ended batches, oldest first, waiting for the sender
+	free    []*outBatch // batches to reuse
+	made    int         // batches made (at most egressBatches)
+	sending bool        // a goroutine is sending ready batches
+
+	// counters
+	stats egressStats
+}
+
+// egressStats counts what the socket sent and how.
+type egressStats struct {
+	direct   atomic.Uint64 // datagrams sent one per syscall
+	batched  atomic.Uint64 // datagrams sent in batches
+	calls    atomic.Uint64 // batch syscalls (sendmmsg)
+	failures atomic.Uint64 // batched datagrams the kernel refused (each counted once)
+}
+
+func newEgress(conn *net.UDPConn) (*egress, error) {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("media socket: raw access for batched sends: %w", err)
+	}
+	return &egress{conn: conn, raw: raw,
+		ready: make([]*outBatch, 0, egressBatches), free: make([]*outBatch, 0, egressBatches)}, nil
+}
+
+// isRTP reports whether b is an RTP packet (not RTCP, STUN, DTLS, TURN or ZRTP): RFC 7983 §7
+// and RFC 5761 §4. The header is in the clear in SRTP.
+func isRTP(b []byte) bool {
+	return len(b) >= 12 && b[0] >= 128 && b[0] <= 191 && (b[1] < 192 || b[1] > 223)
+}
+
+// write sends b to addr (from the source named by oob, IP_PKTINFO, or the socket's own address if
+// oob is empty), or queues it in the current pass's batch.
+func (e *egress) write(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
+	if !batching || e.passes.Load() == 0 || len(b) > egressSlot || !isRTP(b) {
+		return e.direct(b, oob, addr)
+	}
+	e.mu.Lock()
+	if e.passes.Load() == 0 { // the last pass ended meanwhile: nobody would send the batch
+		e.mu.Unlock()
+		return e.direct(b, oob, addr)
+	}
+	if e.cur == nil {
+		if e.cur = e.take(); e.cur == nil {
+			e.mu.Unlock()
+			return e.direct(b, oob, addr)
+		}
+	}
+	e.cur.add(b, oob, addr)
+	if e.cur.n == egressBatch {
+		e.ready = append(e.ready, e.cur)
+		e.cur = nil
+		e.drain()
+		return len(b), nil
+	}
+	e.mu.Unlock()
+	return len(b), nil
+}
+
+// direct sends b at once.
+func (e *egress) direct(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
+	e.stats.direct.Add(1)
+	n, _, err := e.conn.WriteMsgUDPAddrPort(b, oob, addr)
+	return n, err
+}
+
+// begin counts a pass in.
+func (e *egress) begin() { e.passes.Add(1) }
+
+// end counts a pass out and sends what is queued (its datagrams and any of other passes still in
+// progress, which only makes those leave earlier).
+func (e *egress) end() {
+	e.mu.Lock()
+	e.passes.Add(-1)
+	if e.cur != nil {
+		e.ready = append(e.ready, e.cur)
+		e.cur = nil
+	}
+	e.drain()
+}
+
+// take returns an empty batch, or nil when all egressBatches are in use. Caller holds mu.
+func (e *egress) take() *outBatch {
+	if n := len(e.free); n > 0 {
+		b := e.free[n-1]
+		e.free = e.free[:n-1]
+		return b
+	}
+	if e.made == egressBatches {
+		return nil
+	}
+	e.made++
+	return newOutBatch()
+}
+
+// drain sends the ready batches in order unless another goroutine is doing so already. Caller
+// holds mu; drain releases it (and never holds it across a send).
+func (e *egress) drain() {
+	if e.sending {
+		e.mu.Unlock()
+		return
+	}
+	e.sending = true
+	for len(e.ready) > 0 {
+		b := e.ready[0]
+		copy(e.ready, e.ready[1:])
+		e.ready = e.ready[:len(e.ready)-1]
+		e.mu.Unlock()
+		e.send(b)
+		e.mu.Lock()
+		b.reset()
+		e.free = append(e.free, b)
+	}
+	e.sending = false
+	e.mu.Unlock()
+}
+
+// send writes batch b to the socket. A datagram the kernel refuses is counted and skipped, as a
+// failed direct write would concern that datagram alone.
+func (e *egress) send(b *outBatch) {
+	if b.n == 0 {
+		return
+	}
+	calls, failed := b.sendAll(e.raw)
+	e.stats.calls.Add(uint64(calls))
+	e.stats.batched.Add(uint64(b.n - failed))
+	e.stats.failures.Add(uint64(failed))
+}

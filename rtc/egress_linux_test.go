@@ -1,0 +1,176 @@
+package rtc
+
+import (
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// rtpDatagram is an RTP packet (as SRTP looks on the wire: clear header) with sequence number seq.
+func rtpDatagram(seq uint16, size int) []byte {
+	b := make([]byte, size)
+	b[0], b[1] = 0x80, 96
+	binary.BigEndian.PutUint16(b[2:], seq)
+	return b
+}
+
+// peerSocket is a receiving socket on 127.0.0.1.
+func peerSocket(t *testing.T) (*net.UDPConn, netip.AddrPort) {
+	t.Helper()
+	peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = peer.Close() })
+	_ = peer.SetReadBuffer(mediaBuffer)
+	return peer, peer.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// readDatagram reads one datagram; the deadline only turns a missing datagram into a failure.
+func readDatagram(t *testing.T, peer *net.UDPConn) ([]byte, netip.AddrPort) {
+	t.Helper()
+	buf := make([]byte, 4096)
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, from, err := peer.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return buf[:n], from
+}
+
+// During a fan-out pass the shared socket holds RTP and sends it with sendmmsg, egressBatch at a
+// time and the rest when the pass ends, in order and from the address the endpoint stands for
+// (IP_PKTINFO in every message of the batch). STUN, DTLS and RTCP written in the middle of the
+// pass leave at once, ahead of the held RTP; outside a pass RTP leaves at once too.
+func TestEgressBatchesAPass(t *testing.T) {
+	two := netip.MustParseAddr("127.0.0.2")
+	s, err := openUDPSocket(0, []netip.Addr{two})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	l := s.conns([]netip.Addr{two})[0]
+	peer, to := peerSocket(t)
+	st := &s.out.stats
+
+	const total = egressBatch + 36
+	s.out.begin()
+	for i := range total {
+		if _, err := l.WriteToAddrPort(rtpDatagram(uint16(i), 1200), to); err != nil {
+			t.Fatal(err)
+		}
+		if i == egressBatch+1 {
+			// Not media: STUN (first byte 0–3), DTLS (20–63), RTCP (RTP version, PT 200).
+			for _, p := range [][]byte{{0, 1, 0, 0}, {23, 0xfe, 0xfd, 0}, {0x80, 200, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}} {
+				if _, err := l.WriteToAddrPort(p, to); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if b, d, c := st.batched.Load(), st.direct.Load(), st.calls.Load(); b != egressBatch || d != 3 || c != 1 {
+		t.Fatalf("in the pass: %d batched in %d calls, %d direct; want the first full batch (%d) in 1 call, 3 direct", b, c, d, egressBatch)
+	}
+	s.out.end()
+	if b, c := st.batched.Load(), st.calls.Load(); b != total || c != 2 {
+		t.Fatalf("after the pass: %d batched in %d calls; want %d in 2", b, c, total)
+	}
+	if _, err := l.WriteToAddrPort(rtpDatagram(total, 1200), to); err != nil { // no pass: at once
+		t.Fatal(err)
+	}
+	if d := st.direct.Load(); d != 4 {
+		t.Fatalf("RTP outside a pass: %d direct, want 4", d)
+	}
+
+	// What the peer sees: 64 RTP, the three others, the last 36 RTP, the one outside the pass.
+	var seqs []int
+	others := 0
+	for range total + 4 {
+		p, from := readDatagram(t, peer)
+		if from.Addr() != two || from.Port() != uint16(l.addr.Port) {
+			t.Fatalf("datagram from %v, want %v:%d", from, two, l.addr.Port)
+		}
+		if !isRTP(p) {
+			if len(seqs) != egressBatch {
+				t.Fatalf("non-media datagram after %d RTP, want after the first batch (%d)", len(seqs), egressBatch)
+			}
+			others++
+			continue
+		}
+		if len(p) != 1200 {
+			t.Fatalf("RTP of %d bytes", len(p))
+		}
+		seqs = append(seqs, int(binary.BigEndian.Uint16(p[2:])))
+	}
+	for i, q := range seqs {
+		if q != i {
+			t.Fatalf("RTP order %v", seqs)
+		}
+	}
+	if others != 3 || len(seqs) != total+1 {
+		t.Fatalf("%d non-media, %d RTP", others, len(seqs))
+	}
+}
+
+// With -ice-host the bound socket batches the same way (no IP_PKTINFO: the socket's address).
+func TestEgressHostSocket(t *testing.T) {
+	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	out, err := newEgress(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &hostConn{UDPConn: u, out: out}
+	peer, to := peerSocket(t)
+	out.begin()
+	for i := range 10 {
+		if _, err := c.WriteTo(rtpDatagram(uint16(i), 200), net.UDPAddrFromAddrPort(to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out.stats.batched.Load() != 0 {
+		t.Fatal("sent before the pass ended")
+	}
+	out.end()
+	if b, calls := out.stats.batched.Load(), out.stats.calls.Load(); b != 10 || calls != 1 {
+		t.Fatalf("%d batched in %d calls, want 10 in 1", b, calls)
+	}
+	for i := range 10 {
+		p, from := readDatagram(t, peer)
+		if from != u.LocalAddr().(*net.UDPAddr).AddrPort() || binary.BigEndian.Uint16(p[2:]) != uint16(i) {
+			t.Fatalf("datagram %d: seq %d from %v", i, binary.BigEndian.Uint16(p[2:]), from)
+		}
+	}
+}
+
+// Two passes at once (two fan-out workers) share the batch; the first to end sends what both
+// queued, the second what it queued after; nothing is left behind once no pass is in progress.
+func TestEgressOverlappingPasses(t *testing.T) {
+	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	out, err := newEgress(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, to := peerSocket(t)
+	out.begin()
+	out.begin()
+	_, _ = out.write(rtpDatagram(1, 100), nil, to)
+	out.end()
+	if out.stats.batched.Load() != 1 {
+		t.Fatal("the first pass's end did not send")
+	}
+	_, _ = out.write(rtpDatagram(2, 100), nil, to)
+	out.end()
+	if b := out.stats.batched.Load(); b != 2 || out.cur != nil || len(out.ready) != 0 {
+		t.Fatalf("%d batched, cur %v, ready %d", b, out.cur, len(out.ready))
+	}
+}
