@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -160,6 +161,13 @@ func (v *Viewer) Stats() ViewerStats {
 func (v *Viewer) Packets(kind webrtc.RTPCodecType) []PacketRecord {
 	return v.log(kind).records()
 }
+
+// Answer is the SDP answer the server returned.
+func (v *Viewer) Answer() string { return v.s.res.answer }
+
+// WriteRTCP sends RTCP to the server over the session's SRTCP, such as feedback the caller
+// builds itself (cmd/wisp-load's transport-cc feedback from counted packets).
+func (v *Viewer) WriteRTCP(pkts []rtcp.Packet) error { return v.s.pc.WriteRTCP(pkts) }
 
 // Location returns the absolute session URL from the 201.
 func (v *Viewer) Location() string { return v.s.res.location }

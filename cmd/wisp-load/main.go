@@ -3,7 +3,7 @@
 // CPU seconds per GB delivered and memory per viewer. Results are JSON on stdout.
 //
 //	wisp-load publish -whip URL -video clip.h264 [-audio clip.ogg] [-data data] [-duration D]
-//	wisp-load view -whep URL -n N -ramp R -duration D [-count] [-pli] [-pid PID] [-video clip.h264 -whip URL]
+//	wisp-load view -whep URL -n N -ramp R -duration D [-count] [-twcc] [-pli] [-pid PID] [-video clip.h264 -whip URL]
 //
 // view with -video also publishes (from the same process) before the viewers join.
 package main
@@ -50,7 +50,7 @@ func main() {
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   wisp-load publish -whip URL -video FILE [-fps 30] [-audio FILE.ogg] [-data LABEL] [-duration D]
-  wisp-load view -whep URL -n N [-ramp R/s] [-duration D] [-count] [-pid PID] [-data LABEL] [-pli]
+  wisp-load view -whep URL -n N [-ramp R/s] [-duration D] [-count] [-twcc] [-pid PID] [-data LABEL] [-pli]
                  [-whip URL -video FILE ...]   (publish too, from this process)
 Run "wisp-load publish -h" or "wisp-load view -h" for every flag.`)
 	os.Exit(2)

@@ -13,6 +13,7 @@ type report struct {
 	Connected     int     `json:"connected"`
 	Failed        int     `json:"failed"`
 	Count         bool    `json:"countAtSocket"`
+	TWCC          bool    `json:"twcc"`
 	RampPerSecond float64 `json:"rampPerSecond"`
 	WindowSeconds float64 `json:"windowSeconds"`
 	perViewer     bool
@@ -23,14 +24,18 @@ type report struct {
 	JoinFirstRTPMS  dist `json:"joinFirstRtpMs"`      // → first RTP packet at the socket
 	JoinFirstKeyMS  dist `json:"joinFirstKeyframeMs"` // → first complete video keyframe
 
-	MbpsPerViewer dist     `json:"mbpsPerViewer"` // SRTP bytes at the socket over the window
-	AggregateMbps float64  `json:"aggregateMbps"`
-	Packets       int64    `json:"packets"`
-	Lost          int64    `json:"lost"` // sequence-number gaps over the window, all viewers
-	LossPercent   float64  `json:"lossPercent"`
-	DataMessages  int      `json:"dataMessages"`
-	DataDelayMS   dist     `json:"dataDelayMs"`
-	Errors        []string `json:"errors,omitempty"`
+	MbpsPerViewer dist    `json:"mbpsPerViewer"` // SRTP bytes at the socket over the window
+	AggregateMbps float64 `json:"aggregateMbps"`
+	Packets       int64   `json:"packets"`
+	Lost          int64   `json:"lost"` // sequence-number gaps over the window, all viewers
+	LossPercent   float64 `json:"lossPercent"`
+	// TWCCNegotiated is how many viewers' answers accepted transport-cc; TWCCFeedbackPerSecond
+	// is the transport-cc feedback datagrams they sent per viewer per second over the window.
+	TWCCNegotiated        int      `json:"twccNegotiated"`
+	TWCCFeedbackPerSecond float64  `json:"twccFeedbackPerViewerPerSecond"`
+	DataMessages          int      `json:"dataMessages"`
+	DataDelayMS           dist     `json:"dataDelayMs"`
+	Errors                []string `json:"errors,omitempty"`
 
 	Server *serverReport `json:"server,omitempty"`
 	// PerViewer is filled with -per-viewer: one line per viewer.
@@ -67,6 +72,7 @@ func round(x float64) float64 { return math.Round(x*1000) / 1000 }
 // totals is a snapshot of every viewer's socket counters.
 type totals struct {
 	bytes, packets, lost int64
+	feedback             int64   // transport-cc feedback datagrams sent
 	perViewer            []int64 // bytes
 }
 
@@ -78,6 +84,7 @@ func snapshot(vs []*viewer) totals {
 			_, p, by, l := w.net.c.snapshot()
 			t.packets += p
 			t.lost += l
+			t.feedback += w.net.feedback.Load()
 			b = by
 		}
 		t.bytes += b
@@ -100,6 +107,9 @@ func (r *report) fill(vs []*viewer, before, after totals, window time.Duration) 
 			continue
 		}
 		r.Connected++
+		if w.twcc {
+			r.TWCCNegotiated++
+		}
 		answer = append(answer, ms(w.start, w.answered))
 		conn = append(conn, ms(w.start, w.connected))
 		if first, _, _, _ := w.net.c.snapshot(); !first.IsZero() {
@@ -127,6 +137,9 @@ func (r *report) fill(vs []*viewer, before, after totals, window time.Duration) 
 	r.Packets, r.Lost = after.packets-before.packets, after.lost-before.lost
 	if r.Packets+r.Lost > 0 {
 		r.LossPercent = round(100 * float64(r.Lost) / float64(r.Packets+r.Lost))
+	}
+	if r.Connected > 0 {
+		r.TWCCFeedbackPerSecond = round(float64(after.feedback-before.feedback) / float64(r.Connected) / window.Seconds())
 	}
 	r.DataMessages = len(delays)
 	r.DataDelayMS = summarize(delays)

@@ -19,6 +19,11 @@ type countNet struct {
 	*stdnet.Net
 	swallow atomic.Bool
 	c       counter
+	// twcc, when set (-twcc with -count), records every SRTP packet's transport-wide sequence
+	// number for the viewer's feedback (twcc.go). Set before the first packet.
+	twcc *twccFeedback
+	// feedback counts the transport-cc feedback datagrams the viewer sent, whoever built them.
+	feedback atomic.Int64
 }
 
 func newCountNet() (*countNet, error) {
@@ -71,6 +76,14 @@ func (c *countConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 	}
 }
 
+// WriteTo counts the transport-cc feedback the viewer sends (SRTCP's first header is clear).
+func (c *countConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if isTWCCFeedback(b) {
+		c.n.feedback.Add(1)
+	}
+	return c.UDPConn.WriteTo(b, addr)
+}
+
 // ReadFrom serves callers that do not use ReadFromAddrPort.
 func (c *countConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	for {
@@ -90,6 +103,9 @@ func (n *countNet) inspect(b []byte) bool {
 	seq := uint16(b[2])<<8 | uint16(b[3])
 	ssrc := uint32(b[8])<<24 | uint32(b[9])<<16 | uint32(b[10])<<8 | uint32(b[11])
 	n.c.add(ssrc, seq, len(b))
+	if n.twcc != nil {
+		n.twcc.record(b, ssrc)
+	}
 	return n.swallow.Load()
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/wisp-media/wisp/client"
@@ -23,6 +24,7 @@ type viewFlags struct {
 	duration, settle  time.Duration
 	count, audio      bool
 	perViewer, pli    bool
+	twcc              bool
 	pid               int
 }
 
@@ -34,6 +36,7 @@ type viewer struct {
 
 	// owned by run until done is closed
 	start, answered, connected, firstKey time.Time
+	twcc                                 bool // the answer accepted transport-cc
 	err                                  error
 	delays                               []time.Duration // data-channel delays
 	done                                 chan struct{}
@@ -54,6 +57,7 @@ func runView(ctx context.Context, args []string) (any, error) {
 	fs.BoolVar(&f.audio, "audio-track", true, "viewers ask for audio too")
 	fs.BoolVar(&f.perViewer, "per-viewer", false, "report each viewer too")
 	fs.BoolVar(&f.pli, "pli", false, "each viewer sends one PLI when its video starts (a keyframe request the server passes to the publisher)")
+	fs.BoolVar(&f.twcc, "twcc", false, "viewers offer transport-cc and send its feedback every 100 ms for what arrives (with -count, built from the clear RTP headers at the socket into pion's twcc.Recorder), so a server's send-side estimator runs as with browsers")
 	fs.IntVar(&f.pid, "pid", 0, "server pid: report its CPU seconds per GB delivered and RSS per viewer from /proc")
 	_ = fs.Parse(args)
 	if f.whep == "" || f.n < 1 || f.ramp <= 0 {
@@ -80,7 +84,7 @@ func runView(ctx context.Context, args []string) (any, error) {
 }
 
 func load(ctx context.Context, f viewFlags) (*report, error) {
-	r := &report{Viewers: f.n, Count: f.count, RampPerSecond: f.ramp, perViewer: f.perViewer}
+	r := &report{Viewers: f.n, Count: f.count, TWCC: f.twcc, RampPerSecond: f.ramp, perViewer: f.perViewer}
 	var base sample
 	if f.pid > 0 {
 		var err error
@@ -159,7 +163,10 @@ func (w *viewer) run(ctx context.Context, f viewFlags) {
 		return
 	}
 	w.net = n
-	api, err := loadAPI(n, f.count)
+	if f.twcc && f.count {
+		n.twcc = newTWCCFeedback()
+	}
+	api, err := loadAPI(n, f.count, f.twcc)
 	if err != nil {
 		w.err = err
 		return
@@ -172,6 +179,17 @@ func (w *viewer) run(ctx context.Context, f viewFlags) {
 		return
 	}
 	w.answered = time.Now()
+	if id := twccID(w.v.Answer()); id != 0 {
+		w.twcc = true
+		if n.twcc != nil {
+			n.twcc.id.Store(uint32(id))
+			fctx, stop := context.WithCancel(ctx)
+			var fb sync.WaitGroup
+			defer fb.Wait()
+			defer stop() // runs first: the feedback loop ends with the viewer, then is waited for
+			fb.Go(func() { n.twcc.run(fctx, w.v.WriteRTCP) })
+		}
+	}
 	select {
 	case <-w.v.Connected():
 		w.connected = time.Now()
@@ -224,7 +242,10 @@ func (w *viewer) close() {
 // loadAPI is a loopback-friendly pion API on the counting socket layer. A counting viewer
 // (count) runs no NACK generator: once packets are swallowed at the socket, pion would NACK every
 // packet it no longer sees, and the server would retransmit them forever. Its loss is the raw loss.
-func loadAPI(n *countNet, count bool) (*webrtc.API, error) {
+// With twcc a counting viewer offers transport-cc too; its feedback comes from the socket
+// (twcc.go), not from pion's interceptor, which would see no packet once they are swallowed. A
+// decrypting viewer's default interceptors already offer transport-cc and send its feedback.
+func loadAPI(n *countNet, count, twcc bool) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("register codecs: %w", err)
@@ -238,6 +259,14 @@ func loadAPI(n *countNet, count bool) (*webrtc.API, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("register interceptors: %w", err)
+	}
+	if count && twcc {
+		m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, webrtc.RTPCodecTypeVideo)
+		for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+			if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI}, kind); err != nil {
+				return nil, fmt.Errorf("transport-cc extension: %w", err)
+			}
+		}
 	}
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
