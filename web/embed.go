@@ -10,6 +10,10 @@ const (
 	IndexPage   = "index.html"   // served at GET /
 	PublishPage = "publish.html" // served at GET /publish/:stream
 	WatchPage   = "watch.html"   // served at GET /watch/:stream
+	EmbedPage   = "embed.html"   // served at GET /embed/:stream, for an <iframe> on any site
+	// PlayerScript is the <wisp-player> module; GET /player.js redirects to it under
+	// StaticPrefix, so that its relative imports resolve there.
+	PlayerScript = "player.js"
 )
 
 // StaticPrefix is the URL path under which the pages expect every file of

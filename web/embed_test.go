@@ -65,7 +65,7 @@ func TestHTMLReferencesExist(t *testing.T) {
 var importRe = regexp.MustCompile(`(?m)^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]`)
 
 func TestJSImportsExist(t *testing.T) {
-	for _, name := range []string{"index.js", "publish.js", "watch.js"} {
+	for _, name := range []string{"index.js", "publish.js", "watch.js", "player.js", "embed.js"} {
 		body := readFile(t, name)
 		matches := importRe.FindAllStringSubmatch(body, -1)
 		if len(matches) == 0 {

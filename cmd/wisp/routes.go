@@ -3,6 +3,8 @@ package main
 import (
 	"io/fs"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -30,6 +32,10 @@ func (s *server) routes() *echo.Echo {
 	e.Match(get, "/", page(pages, web.IndexPage))
 	e.Match(get, "/publish/:stream", page(pages, web.PublishPage))
 	e.Match(get, "/watch/:stream", page(pages, web.WatchPage))
+	e.Match(get, "/embed/:stream", s.embedPage(pages))
+	e.Match(get, "/player.js", func(c echo.Context) error {
+		return c.Redirect(http.StatusFound, web.StaticPrefix+web.PlayerScript)
+	})
 	e.Match(get, web.StaticPrefix+"*", echo.WrapHandler(http.StripPrefix(web.StaticPrefix, http.FileServerFS(pages))))
 	return e
 }
@@ -48,19 +54,36 @@ func (s *server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// page serves one embedded HTML page.
+// pageCSP is the Content-Security-Policy of the pages, before frame-ancestors.
+const pageCSP = "default-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; connect-src 'self'; "
+
+// page serves one embedded HTML page, never inside another site's frame.
 func page(pages fs.FS, name string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		body, err := fs.ReadFile(pages, name)
-		if err != nil {
-			return echo.NewHTTPError(http.StatusNotFound)
-		}
-		h := c.Response().Header()
-		h.Set("Cache-Control", "no-cache")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; media-src 'self' blob: mediastream:; connect-src 'self'; frame-ancestors 'none'")
-		return c.HTMLBlob(http.StatusOK, body)
+		c.Response().Header().Set("X-Frame-Options", "DENY")
+		return servePage(c, pages, name, "frame-ancestors 'none'")
 	}
+}
+
+// embedPage serves /embed/{stream}, the player alone, which the sites of -cors-origins (any site
+// by default) may frame.
+func (s *server) embedPage(pages fs.FS) echo.HandlerFunc {
+	ancestors := "frame-ancestors *"
+	if o := s.cfg.CORSOrigins; len(o) > 0 && !slices.Contains(o, "*") {
+		ancestors = "frame-ancestors " + strings.Join(o, " ")
+	}
+	return func(c echo.Context) error { return servePage(c, pages, web.EmbedPage, ancestors) }
+}
+
+func servePage(c echo.Context, pages fs.FS, name, ancestors string) error {
+	body, err := fs.ReadFile(pages, name)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Content-Security-Policy", pageCSP+ancestors)
+	return c.HTMLBlob(http.StatusOK, body)
 }
 
 // listStreams is GET /api/streams: every stream with its viewer count.

@@ -189,6 +189,33 @@ export async function whipWhepPost(url, pc, token) {
 }
 
 /**
+ * The STUN/TURN servers an endpoint announces to this client: a non-preflight
+ * OPTIONS (with the bearer token, RFC 9725 §4.6, COMMON-14) whose Link
+ * headers rel="ice-server" become RTCIceServer entries. [] when it names none.
+ */
+export async function fetchICEServers(url, token) {
+  const res = await fetch(url, { method: 'OPTIONS', headers: authHeaders(token), cache: 'no-store' });
+  return parseICELinks(res.headers.get('Link') || '');
+}
+
+/** Parses Link header values (joined by ", " as fetch does) into RTCIceServer entries. */
+export function parseICELinks(header) {
+  const out = [];
+  for (const m of header.matchAll(/<([^>]+)>((?:\s*;\s*[\w-]+="[^"]*")*)/g)) {
+    const params = {};
+    for (const p of m[2].matchAll(/([\w-]+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
+    if (params.rel !== 'ice-server') continue;
+    const server = { urls: m[1] };
+    if (params.username !== undefined) {
+      server.username = params.username;
+      server.credential = params.credential || '';
+    }
+    out.push(server);
+  }
+  return out;
+}
+
+/**
  * Ends a session with DELETE on its Location (RFC 9725 §4.2). Best effort:
  * resolves true on 2xx, false on anything else, never rejects. Uses
  * keepalive so it also completes while the page is being unloaded.

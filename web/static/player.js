@@ -1,0 +1,270 @@
+// <wisp-player>: a WHEP player element for any page. Load it as a module from
+// wisp (<script type="module" src="WISP/player.js">, WISP being wisp's origin; it
+// redirects here) and write
+//
+//   <wisp-player src="WISP/whep/cam" autoplay muted controls></wisp-player>
+//
+// Attributes: src (the WHEP endpoint), token (sent as Authorization: Bearer),
+// muted, autoplay, controls (as on <video>), relay (use TURN relays only).
+// It asks the endpoint for its ice-server Links first (OPTIONS, COMMON-14), so
+// wisp's built-in TURN server is used by itself, and it reconnects forever
+// (1 s doubling to 8 s) after a publisher or server restart. Events:
+//   message      a data message relayed from the publisher (MessageEvent, .data)
+//   phase        .detail = { phase, text }: connecting | waiting | live |
+//                reconnecting | unplayable | closed
+//   statechange  .detail = the RTCPeerConnection's connectionState
+// wisp's own watch page is built on it (watch.js).
+import {
+  Backoff, deleteSession, describeError, fetchICEServers, HttpError, monitorConnection, sleep,
+  watchSession, whipWhepPost,
+} from './wisp.js';
+
+const STATS_INTERVAL_MS = 1000;
+const FRAME_STALE_MS = 3000; // no new frame for this long: back to "waiting"
+
+// The offer with stereo=1 on its Opus lines (RFC 7587 §7.1): Chromium sets up
+// its Opus decoder from its own (local) description, so without it a stereo
+// publisher plays as mono even though wisp's answer says stereo=1.
+function stereoOffer(offer) {
+  const opus = [...offer.sdp.matchAll(/^a=rtpmap:(\d+) opus\/48000/gim)].map((m) => m[1]);
+  let sdp = offer.sdp;
+  for (const pt of opus) {
+    sdp = sdp.replace(new RegExp(`^(a=fmtp:${pt} )(.*)$`, 'm'), (line, head, params) =>
+      /(^|;)\s*stereo=/.test(params) ? line : `${head}${params};stereo=1`);
+  }
+  return { type: offer.type, sdp };
+}
+
+export class WispPlayer extends HTMLElement {
+  static observedAttributes = ['src', 'token', 'muted', 'autoplay', 'controls', 'relay'];
+
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: 'open' });
+    this.video = document.createElement('video');
+    this.video.playsInline = true;
+    this.video.setAttribute('part', 'video');
+    Object.assign(this.video.style, { display: 'block', width: '100%', height: '100%', background: '#000' });
+    this.notice = document.createElement('p');
+    this.notice.setAttribute('role', 'alert');
+    this.notice.setAttribute('part', 'notice');
+    this.notice.hidden = true;
+    root.append(this.video, this.notice);
+
+    this.pc = null; // the current RTCPeerConnection, replaced on every reconnect
+    this.dc = null; // its "data" channel
+    this.location = null; // the current WHEP session URL
+    this.phase = 'closed';
+    this.unplayable = ''; // the server's reason this browser cannot play the stream (422)
+    this.reconnects = 0; // sessions started after the first
+    this.run = null; // AbortController of the running loop
+    this.current = null; // { pc, dc, location } of the live session
+    this.frames = { pc: null, decoded: 0, at: 0 };
+    this.timer = 0;
+  }
+
+  connectedCallback() {
+    if (!this.style.display) this.style.display = 'block';
+    this.syncVideo();
+    this.timer = setInterval(() => this.sample(), STATS_INTERVAL_MS);
+    // A playing <video> whose MediaStream has no frames yet delays the load
+    // event (HTML "delaying the load event"): a player that arrives before the
+    // publisher would hold the page's load back for good. Start after load.
+    if (document.readyState === 'complete') this.start();
+    else window.addEventListener('load', () => this.start(), { once: true });
+  }
+
+  disconnectedCallback() {
+    clearInterval(this.timer);
+    this.stop();
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (old === value) return;
+    this.syncVideo();
+    if ((name === 'src' || name === 'token' || name === 'relay') && this.run) {
+      this.stop();
+      this.start();
+    }
+  }
+
+  syncVideo() {
+    this.video.muted = this.hasAttribute('muted');
+    this.video.autoplay = this.hasAttribute('autoplay');
+    this.video.controls = this.hasAttribute('controls');
+  }
+
+  get src() { return this.getAttribute('src') || ''; }
+  set src(v) { this.setAttribute('src', v); }
+  get token() { return this.getAttribute('token') || ''; }
+  set token(v) { this.setAttribute('token', v); }
+  get muted() { return this.video.muted; }
+  set muted(v) { this.video.muted = Boolean(v); }
+  // What a page or test reads of a <video>, read from the inner one.
+  get videoWidth() { return this.video.videoWidth; }
+  get videoHeight() { return this.video.videoHeight; }
+  get currentTime() { return this.video.currentTime; }
+  get paused() { return this.video.paused; }
+  get readyState() { return this.video.readyState; }
+  play() { return this.video.play(); }
+
+  setPhase(phase, text) {
+    if (this.phase === phase && this.phaseText === text) return;
+    this.phase = phase;
+    this.phaseText = text;
+    this.dispatchEvent(new CustomEvent('phase', { detail: { phase, text } }));
+  }
+
+  setState(state) {
+    this.dispatchEvent(new CustomEvent('statechange', { detail: state }));
+  }
+
+  // Shows why the stream cannot be played here in place of the black video,
+  // or (reason '') the video again.
+  setUnplayable(reason) {
+    this.unplayable = reason;
+    this.notice.textContent = reason;
+    this.notice.hidden = !reason;
+    this.video.hidden = Boolean(reason);
+  }
+
+  receiving() {
+    return this.frames.pc === this.pc && this.frames.at > 0 && performance.now() - this.frames.at < FRAME_STALE_MS;
+  }
+
+  showConnectedPhase() {
+    if (this.receiving()) this.setPhase('live', 'live');
+    else this.setPhase('waiting', 'waiting for publisher');
+  }
+
+  // Once a second: has the current session decoded new frames (live) or not (waiting)?
+  async sample() {
+    const pc = this.pc;
+    if (!pc || pc.connectionState !== 'connected') return;
+    let decoded = 0;
+    try {
+      (await pc.getStats()).forEach((r) => {
+        if (r.type === 'inbound-rtp' && (r.kind || r.mediaType) === 'video') decoded = r.framesDecoded || 0;
+      });
+    } catch {
+      return; // a closed connection may refuse
+    }
+    if (pc !== this.pc) return;
+    if (this.frames.pc !== pc) this.frames = { pc, decoded: 0, at: 0 };
+    if (decoded > this.frames.decoded) this.frames = { pc, decoded, at: performance.now() };
+    if (this.phase === 'waiting' || this.phase === 'live') this.showConnectedPhase();
+  }
+
+  closeSession(s) {
+    s.pc.close();
+    if (s.location) deleteSession(s.location, this.token);
+  }
+
+  // Runs one session from offer to loss; resolves with the reason it ended.
+  async session(signal, backoff) {
+    const url = new URL(this.src, location.href).href;
+    const token = this.token;
+    const config = {};
+    try {
+      config.iceServers = await fetchICEServers(url, token);
+    } catch {
+      config.iceServers = []; // the POST below reports what is wrong
+    }
+    if (this.hasAttribute('relay')) config.iceTransportPolicy = 'relay';
+    const pc = new RTCPeerConnection(config);
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    // Created before createOffer so the offer carries m=application: a WHEP
+    // answer cannot add m-lines, and the server relays publisher data here.
+    const dc = pc.createDataChannel('data');
+    dc.binaryType = 'arraybuffer';
+    dc.addEventListener('message', (e) => this.dispatchEvent(new MessageEvent('message', { data: e.data })));
+
+    const media = new MediaStream();
+    pc.addEventListener('track', (e) => {
+      media.addTrack(e.track);
+      if (this.hasAttribute('autoplay')) this.video.play().catch(() => {});
+    });
+    this.video.srcObject = media;
+
+    const s = { pc, dc, location: null };
+    this.current = s;
+    this.pc = pc;
+    this.dc = dc;
+    this.location = null;
+
+    let end;
+    const ended = new Promise((resolve) => { end = resolve; });
+    const stopMonitor = monitorConnection(pc, {
+      onState: (st) => this.setState(st),
+      onConnected: () => {
+        backoff.reset();
+        this.setUnplayable('');
+        this.showConnectedPhase();
+      },
+      onFailed: end,
+    });
+    const onAbort = () => end('closed');
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.setState(pc.connectionState);
+    this.setPhase('connecting', 'connecting…');
+
+    let stopWatch = () => {};
+    try {
+      await pc.setLocalDescription(stereoOffer(await pc.createOffer()));
+      const { location: loc } = await whipWhepPost(url, pc, token);
+      s.location = loc;
+      if (this.current === s) this.location = loc;
+      stopWatch = watchSession(pc, loc, { onGone: end });
+    } catch (err) {
+      // 422: no codec in common with the publisher (the detail names it).
+      if (err instanceof HttpError && err.status === 422) this.setUnplayable(err.detail || describeError(err));
+      end(describeError(err));
+    }
+
+    const reason = await ended;
+    stopMonitor();
+    stopWatch();
+    signal.removeEventListener('abort', onAbort);
+    if (this.current === s) {
+      this.current = null;
+      this.closeSession(s); // best-effort DELETE of the old session
+    }
+    return reason;
+  }
+
+  async loop(signal) {
+    const backoff = new Backoff(1000, 8000);
+    for (let first = true; !signal.aborted; first = false) {
+      if (!first) this.reconnects++;
+      const reason = await this.session(signal, backoff);
+      if (signal.aborted) return;
+      const delay = backoff.next();
+      this.setState('failed');
+      if (this.unplayable) this.setPhase('unplayable', `cannot play here: ${this.unplayable}; trying again in ${delay / 1000} s`);
+      else this.setPhase('reconnecting', `${reason}; reconnecting in ${delay / 1000} s`);
+      await sleep(delay, signal);
+    }
+  }
+
+  /** Starts playing (a no-op while playing, before the page's load event or without src). */
+  start() {
+    if (this.run || !this.src || !this.isConnected || document.readyState !== 'complete') return;
+    this.run = new AbortController();
+    this.loop(this.run.signal);
+  }
+
+  /** Stops playing; the session ends with a keepalive DELETE. */
+  stop() {
+    if (!this.run) return;
+    this.run.abort();
+    this.run = null;
+    const s = this.current;
+    this.current = null;
+    if (s) this.closeSession(s);
+    this.setState('closed');
+    this.setPhase('closed', 'closed');
+  }
+}
+
+if (!customElements.get('wisp-player')) customElements.define('wisp-player', WispPlayer);
