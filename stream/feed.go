@@ -111,14 +111,16 @@ func (f *Feed) Closed() bool { return f.closed.Load() }
 // and padding are not cached: extension ids are negotiated per PeerConnection (the publisher's
 // mean nothing to a viewer, whose own interceptors add theirs) and the parser already removed
 // the padding from Payload.
-func (f *Feed) WriteRTP(p *rtp.Packet) error {
+func (f *Feed) WriteRTP(p *rtp.Packet) error { return f.writeAt(p, time.Now().UnixNano()) }
+
+// writeAt is WriteRTP for a packet that arrived at now (Unix ns).
+func (f *Feed) writeAt(p *rtp.Packet, now int64) error {
 	if f.closed.Load() {
 		return ErrFeedClosed
 	}
 	if len(p.Payload) == 0 {
 		return nil // padding-only probe: nothing a viewer can use
 	}
-	now := time.Now().UnixNano()
 	key := f.video && isKeyframePacket(f.key, p.Payload)
 	if key {
 		f.sawKeyframe(p)

@@ -6,8 +6,10 @@
 #
 # Usage: docs/bench/streams.sh KIND BIN OUT [P]
 #   KIND: wisp (BIN is a wisp binary) or mediamtx (BIN is a MediaMTX binary; WHIP on :8889)
-# Writes OUT/KIND-streams.json: RSS (VmRSS, kB) before the first publisher, then every 5 s for
-# 30 s once all P are live, and the per-stream figure (last sample − before) / P.
+# Writes OUT/KIND-BIN-streams.json: RSS (VmRSS, kB) before the first publisher, then every 5 s
+# for 30 s once all P are live, the per-stream figure (last sample − before) / P, and the server's
+# CPU (% of a core) over those 30 s. With PPROF=host:port (wisp only) the server serves Go's
+# profiles there and OUT/KIND-BIN-heap.txt gets the in-use heap by function at the end.
 set -eu
 cd "$(dirname "$0")/../.."
 kind=$1
@@ -21,7 +23,7 @@ log="$out/$kind-$tag-server.log"
 case $kind in
 wisp)
 	taskset -c 0 "$bin" -http 127.0.0.1:18080 -udp-port 18189 -ice-host 127.0.0.1 -ice-tcp=false \
-		-rate-limit 0 -max-negotiating 0 -max-sessions 0 -log-level warn >"$log" 2>&1 &
+		-rate-limit 0 -max-negotiating 0 -max-sessions 0 -log-level warn ${PPROF:+-pprof "$PPROF"} >"$log" 2>&1 &
 	url() { echo "http://127.0.0.1:18080/whip/s$1"; }
 	;;
 mediamtx)
@@ -37,6 +39,7 @@ mediamtx)
 esac
 pid=$!
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 sleep 2
 before=$(rss)
 pubs=""
@@ -50,15 +53,20 @@ while [ "$i" -le "$p" ]; do
 done
 sleep 5
 samples=""
+t0=$(ticks)
 for s in 1 2 3 4 5 6; do
 	sleep 5
 	samples="$samples${samples:+,}$(rss)"
 done
+cpu=$(awk -v a="$t0" -v b="$(ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz / 30 * 100}')
 last=$(rss)
+if [ -n "${PPROF:-}" ] && [ "$kind" = wisp ]; then
+	go tool pprof -sample_index=inuse_space -top "http://$PPROF/debug/pprof/heap" >"$out/$kind-$tag-heap.txt" 2>&1 || true
+fi
 for q in $pubs; do kill "$q" 2>/dev/null || true; done
 for q in $pubs; do wait "$q" 2>/dev/null || true; done
 kill "$pid"
 wait "$pid" 2>/dev/null || true
 per=$(awk -v a="$last" -v b="$before" -v n="$p" 'BEGIN {printf "%.2f", (a - b) / n / 1024}')
-printf '{"kind":"%s","binary":"%s","publishers":%s,"rssBeforeKB":%s,"rssSamplesKB":[%s],"rssPerStreamMB":%s,"at":"%s"}\n' \
-	"$kind" "$tag" "$p" "$before" "$samples" "$per" "$(date -u +%FT%TZ)" | tee "$out/$kind-$tag-streams.json"
+printf '{"kind":"%s","binary":"%s","publishers":%s,"rssBeforeKB":%s,"rssSamplesKB":[%s],"rssPerStreamMB":%s,"serverCPUPercent":%s,"at":"%s"}\n' \
+	"$kind" "$tag" "$p" "$before" "$samples" "$per" "$cpu" "$(date -u +%FT%TZ)" | tee "$out/$kind-$tag-streams.json"
