@@ -7,7 +7,7 @@ set -euo pipefail
 log() { printf 'deps: %s\n' "$*" >&2; }
 
 packages=(
-  chromium
+  chromium firefox-esr
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   simple-whip-client

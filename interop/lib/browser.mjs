@@ -2,13 +2,19 @@
 // the element ids and window.wisp contract of web/README.md.
 import { assert, logPage, pending, waitFor } from "./harness.mjs";
 
-/** openPublisher opens /publish/{name} in a new context, types the key, presses Start and waits for connected. */
-export async function openPublisher(browser, base, name, key, log) {
+/**
+ * openPublisher opens /publish/{name} in a new context, types the key, presses Start and waits for
+ * connected. opts.media ("both", "video", "audio") and opts.codec (a lower-case MIME type such as
+ * "video/vp8") are chosen in the page's #media and #codec first.
+ */
+export async function openPublisher(browser, base, name, key, log, opts = {}) {
   const ctx = await browser.newContext({ permissions: ["camera", "microphone"] });
   const page = await ctx.newPage();
   logPage(page, "publish", log);
   await page.goto(`${base}/publish/${encodeURIComponent(name)}`);
   if (key) await page.fill("#key", key);
+  if (opts.media) await page.selectOption("#media", opts.media);
+  if (opts.codec) await page.selectOption("#codec", opts.codec);
   await page.click("#start");
   await waitFor("publish page #state connected", async () => {
     const s = await page.getAttribute("#state", "data-state");

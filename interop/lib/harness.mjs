@@ -16,6 +16,7 @@ export const env = {
   gupnpStub: process.env.WISP_GUPNP_STUB_DIR || "",
   artifacts: process.env.WISP_ARTIFACTS || resolve(interopDir, "..", "test-artifacts", "interop"),
   chromium: process.env.CHROMIUM || commandPath("chromium"),
+  firefox: process.env.FIREFOX || commandPath("firefox-esr"),
 };
 
 function commandPath(name) {
@@ -217,6 +218,39 @@ export async function launchChromium() {
   assert(env.chromium, "chromium is not installed (command -v chromium found nothing)");
   const { chromium } = await import("playwright-core");
   return chromium.launch({ executablePath: env.chromium, args: chromiumArgs, headless: true, timeout: 20000 });
+}
+
+/**
+ * launchFirefox starts Debian's firefox-esr headless through WebDriver BiDi with npm
+ * puppeteer-core (never a downloaded browser), with fake camera and microphone, no permission
+ * prompts and ICE on loopback (/work/shared/research/firefox.md). Firefox gathers no candidate in
+ * a namespace without a default route, so one is added through lo with source 127.0.0.1 (the case
+ * runs in its own namespace; Chromium and libnice keep using the veth's 127.0.0.1).
+ */
+export async function launchFirefox() {
+  assert(env.firefox, "firefox-esr is not installed (command -v firefox-esr found nothing)");
+  try {
+    execFileSync("ip", ["route", "add", "default", "dev", "lo", "src", "127.0.0.1"], { stdio: "ignore" });
+  } catch {
+    // already there
+  }
+  const { default: puppeteer } = await import("puppeteer-core");
+  return puppeteer.launch({
+    browser: "firefox", executablePath: env.firefox, headless: true, timeout: 30000,
+    extraPrefsFirefox: {
+      "media.navigator.streams.fake": true,
+      "media.navigator.permission.disabled": true,
+      "media.peerconnection.ice.loopback": true,
+      "media.peerconnection.ice.obfuscate_host_addresses": false,
+      // No H.264 (Debian's Firefox would fetch the OpenH264 plugin at run time where it can; never
+      // here): the same codecs on every machine.
+      "media.gmp-gmpopenh264.enabled": false,
+      "media.webrtc.hw.h264.enabled": false,
+      "media.autoplay.default": 0,
+      "media.autoplay.blocking_policy": 0,
+      "media.autoplay.block-webaudio": false, // an AudioContext runs without a user gesture
+    },
+  });
 }
 
 /** logPage copies a page's console and errors into the case's log. */

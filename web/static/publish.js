@@ -1,5 +1,7 @@
 // Publish page: captures camera or screen and sends it to POST /whip/{stream}.
 // Restarts on its own after a failure (2 s, doubling up to 10 s) until Stop.
+// #media picks video and audio, video only or audio only; #codec the video
+// codec, among those this browser can send (RTCRtpSender.getCapabilities).
 import {
   Backoff, byId, deleteSession, describeError, monitorConnection, preferVideoCodecs, watchSession,
   retryable, streamNameFromPath, whipURL, whipWhepPost,
@@ -11,6 +13,8 @@ const el = {
   name: byId('stream-name'),
   camera: byId('camera'),
   screen: byId('screen'),
+  media: byId('media'),
+  codec: byId('codec'),
   preview: byId('preview'),
   keyForm: byId('key-form'),
   key: byId('key'),
@@ -31,6 +35,7 @@ const api = { pc: null, dc: null, stream: null, location: null, sent: [], restar
 window.wisp = api;
 
 let media = null; // MediaStream being captured
+let source = 'camera'; // what media comes from: camera | screen
 let session = null; // { pc, dc, location, stopMonitor } of the current attempt
 let wanted = false; // Start pressed, Stop not yet
 let retryTimer = 0;
@@ -70,8 +75,36 @@ el.key.addEventListener('input', () => {
   }
 });
 
+// --- what to send ---
+const NOT_MEDIA = ['video/rtx', 'video/red', 'video/ulpfec', 'video/flexfec-03'];
+
+// The video codecs this browser can send, once each, in its own order.
+function sendableVideoCodecs() {
+  const codecs = globalThis.RTCRtpSender?.getCapabilities?.('video')?.codecs || [];
+  const seen = new Map();
+  for (const c of codecs) {
+    const key = c.mimeType.toLowerCase();
+    if (!NOT_MEDIA.includes(key) && !seen.has(key)) seen.set(key, c.mimeType);
+  }
+  return [...seen.values()];
+}
+
+function fillCodecs() {
+  for (const mime of sendableVideoCodecs()) {
+    const o = document.createElement('option');
+    o.value = mime.toLowerCase();
+    o.textContent = mime.replace(/^video\//i, '');
+    el.codec.append(o);
+  }
+}
+
+const wantVideo = () => el.media.value !== 'audio';
+const wantAudio = () => el.media.value !== 'video';
+
 // --- capture ---
 async function openCamera() {
+  if (!wantVideo()) return navigator.mediaDevices.getUserMedia({ audio: true });
+  if (!wantAudio()) return navigator.mediaDevices.getUserMedia({ video: true });
   try {
     return await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
   } catch {
@@ -81,7 +114,12 @@ async function openCamera() {
 }
 
 async function openScreen() {
-  const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: true });
+  const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: wantAudio() });
+  if (!wantVideo()) {
+    // A screen share always has video; audio only keeps just its sound.
+    stream.getVideoTracks().forEach((t) => { stream.removeTrack(t); t.stop(); });
+    if (!stream.getAudioTracks().length) throw new Error('the shared screen has no sound');
+  }
   for (const t of stream.getVideoTracks()) {
     if ('contentHint' in t) t.contentHint = 'detail';
   }
@@ -98,6 +136,7 @@ async function useSource(kind) {
   }
   const prev = media;
   media = next;
+  source = kind;
   api.stream = next;
   el.preview.srcObject = next;
   el.preview.play().catch(() => {});
@@ -148,7 +187,10 @@ async function connect() {
   const dc = pc.createDataChannel('data');
   for (const track of media.getTracks()) {
     const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
-    if (track.kind === 'video') preferVideoCodecs(tr);
+    if (track.kind === 'video') {
+      if (el.codec.value) preferVideoCodecs(tr, [el.codec.value]);
+      else preferVideoCodecs(tr);
+    }
   }
   const s = { pc, dc, location: null, stopMonitor: null, stopWatch: null };
   session = s;
@@ -273,6 +315,15 @@ document.title = `Publish ${name} · wisp`;
 el.camera.addEventListener('click', () => useSource('camera'));
 el.screen.addEventListener('click', () => useSource('screen'));
 el.start.addEventListener('click', start);
+// A new choice of kinds reopens the source (a live session swaps tracks or
+// renegotiates); a new codec renegotiates a live session.
+el.media.addEventListener('change', () => {
+  if (media) useSource(source);
+});
+el.codec.addEventListener('change', () => {
+  if (session) restart(session, `video codec ${el.codec.value || 'automatic'}`);
+});
+fillCodecs();
 el.keyForm.addEventListener('submit', (e) => {
   e.preventDefault(); // Enter in the key field starts publishing
   start();
