@@ -103,7 +103,7 @@ func (r *Registry) Get(name string) (*Stream, bool) {
 	return e.stream, true
 }
 
-// List returns a snapshot of every stream, sorted by name.
+// List returns a snapshot of every stream with its viewers' outputs, sorted by name.
 func (r *Registry) List() []Info {
 	r.mu.Lock()
 	streams := make([]*Stream, 0, len(r.streams))
@@ -113,7 +113,9 @@ func (r *Registry) List() []Info {
 	r.mu.Unlock()
 	infos := make([]Info, 0, len(streams))
 	for _, s := range streams {
-		infos = append(infos, s.Info())
+		info := s.Info()
+		info.Outputs = s.Outputs()
+		infos = append(infos, info)
 	}
 	slices.SortFunc(infos, func(a, b Info) int { return strings.Compare(a.Name, b.Name) })
 	return infos

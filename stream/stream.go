@@ -146,9 +146,11 @@ type Info struct {
 	VideoPackets uint64 `json:"videoPackets"`
 	Dropped      uint64 `json:"dropped"`
 	Resent       uint64 `json:"resent"`
-	// Feeds are the incoming layers (video first), Outputs the viewers' outputs (video first).
+	// Feeds are the incoming layers (video first). Outputs, the viewers' outputs (video first),
+	// are filled by Registry.List only (see Stream.Outputs): Info stays cheap for callers that
+	// poll it.
 	Feeds   []FeedInfo   `json:"feeds"`
-	Outputs []OutputInfo `json:"outputs"`
+	Outputs []OutputInfo `json:"outputs,omitempty"`
 }
 
 // Info returns a snapshot of the stream's state.
@@ -164,14 +166,23 @@ func (s *Stream) Info() Info {
 	}
 	info.VideoPackets, info.Dropped, info.Resent = s.video.Written(), s.video.Dropped(), s.video.Resent()
 	now := time.Now()
-	info.Feeds, info.Outputs = []FeedInfo{}, []OutputInfo{}
+	info.Feeds = []FeedInfo{}
 	for _, t := range []*Track{s.video, s.audio} {
 		for _, f := range t.Feeds() {
 			info.Feeds = append(info.Feeds, f.Info(now))
 		}
-		for _, o := range t.Outputs() {
-			info.Outputs = append(info.Outputs, o.Info())
-		}
 	}
 	return info
+}
+
+// Outputs returns a snapshot of every started viewer's outputs (video first): the Feed each
+// follows and its counters.
+func (s *Stream) Outputs() []OutputInfo {
+	outs := []OutputInfo{}
+	for _, t := range []*Track{s.video, s.audio} {
+		for _, o := range t.Outputs() {
+			outs = append(outs, o.Info())
+		}
+	}
+	return outs
 }

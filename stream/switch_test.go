@@ -215,3 +215,43 @@ func TestOutputSwitchAtKeyframe(t *testing.T) {
 		t.Fatalf("low feed info %+v", fi)
 	}
 }
+
+// TestListShowsOutputs: the status listing (/api/streams) carries each Feed's facts and each
+// viewer's output with its counters by drop reason.
+func TestListShowsOutputs(t *testing.T) {
+	reg := NewRegistry(RegistryConfig{})
+	s, err := reg.Acquire("list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Release(s)
+	pub := &fakePublisher{}
+	if _, err := s.SetPublisher(pub, true); err != nil {
+		t.Fatal(err)
+	}
+	layer := &testLayer{id: 1, seq: 10, ts: 1000}
+	layer.feed, _ = s.NewFeed(FeedConfig{Kind: webrtc.RTPCodecTypeVideo, RID: "f", SSRC: 1, Codec: h264Codec})
+	s.Follow(pub, layer.feed)
+	w := &chanWriter{ch: make(chan rtp.Packet, 64)}
+	ctx := &bindContext{id: "v", ssrc: 7, writer: w}
+	if _, err := s.video.Bind(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.video.Unbind(ctx); s.video.wg.Wait() }()
+	s.video.Start(7)
+	layer.frame(t, 0, true)
+	for range packetsPerFrame {
+		w.next(t)
+	}
+	list := reg.List()
+	if len(list) != 1 || len(list[0].Feeds) != 1 || len(list[0].Outputs) != 1 {
+		t.Fatalf("List = %+v, want one stream with one feed and one output", list)
+	}
+	f, o := list[0].Feeds[0], list[0].Outputs[0]
+	if f.RID != "f" || f.Packets != packetsPerFrame || f.Keyframes != 1 || !f.Active || f.Codec != "video/h264" {
+		t.Errorf("feed %+v", f)
+	}
+	if o.SSRC != 7 || o.RID != "f" || o.Sent != packetsPerFrame || o.Offered != packetsPerFrame || len(o.Dropped) != 3 {
+		t.Errorf("output %+v", o)
+	}
+}
