@@ -169,6 +169,13 @@ func (v *Viewer) Answer() string { return v.s.res.answer }
 // builds itself (cmd/wisp-load's transport-cc feedback from counted packets).
 func (v *Viewer) WriteRTCP(pkts []rtcp.Packet) error { return v.s.pc.WriteRTCP(pkts) }
 
+// TransportBytes returns the bytes sent and received on the session's ICE transport (SRTP, SRTCP,
+// DTLS, SCTP): what went over the wire, for comparing with a server's byte counters.
+func (v *Viewer) TransportBytes() (sent, received uint64) {
+	st := v.s.pc.SCTP().Transport().ICETransport().Stats()
+	return st.BytesSent, st.BytesReceived
+}
+
 // Location returns the absolute session URL from the 201.
 func (v *Viewer) Location() string { return v.s.res.location }
 

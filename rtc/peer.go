@@ -30,6 +30,7 @@ type Peer struct {
 	reason atomic.Pointer[string]
 	// bytes on the session's ICE transport, kept at teardown so Traffic still answers after it
 	endSent, endReceived atomic.Uint64
+	final                atomic.Bool // endSent and endReceived hold the final counts
 
 	// signals from pion callbacks (closed once): callbacks only signal, run does the work
 	connected, failed  chan struct{}
@@ -111,10 +112,8 @@ func (p *Peer) Reason() string {
 // and SCTP; not STUN): live while the session runs, the final count after it ended. Cheap: two
 // atomic loads behind pion's transport lock.
 func (p *Peer) Traffic() (sent, received uint64) {
-	select {
-	case <-p.done:
+	if p.final.Load() {
 		return p.endSent.Load(), p.endReceived.Load()
-	default:
 	}
 	st := p.pc.SCTP().Transport().ICETransport().Stats()
 	return st.BytesSent, st.BytesReceived
@@ -199,6 +198,7 @@ func (p *Peer) run(connectTimeout time.Duration, h PeerHooks) {
 	}
 	p.endSent.Store(sent)
 	p.endReceived.Store(received)
+	p.final.Store(true)
 	if h.Ended != nil {
 		h.Ended()
 	}

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtp"
 )
@@ -245,6 +246,9 @@ func (w *worker) write(o *Output, f *Feed, e uint64, m meta, payload []byte) {
 		o.stats.writeError.Add(1)
 	} else {
 		o.stats.sent.Add(1)
+		if o.firstSent.Load() == 0 { // one atomic load per packet; the clock once per output
+			o.firstSent.Store(time.Now().UnixNano())
+		}
 	}
 	if out > o.lastOut.Load() {
 		o.lastOut.Store(out)

@@ -42,6 +42,7 @@ type Output struct {
 	curPTOK bool
 
 	lastOut     atomic.Uint64 // newest extended sequence number sent; 0 before the first
+	firstSent   atomic.Int64  // Unix ns of the first packet sent (a keyframe's, for video); 0 before
 	compressing atomic.Bool   // timestamps before tsEnd are still being compressed
 
 	// guarded by mu: the segments of the output's sequence line, for NACK translation

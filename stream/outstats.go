@@ -1,6 +1,9 @@
 package stream
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Drop reasons of an output, the keys of OutputInfo.Dropped.
 const (
@@ -34,6 +37,16 @@ type OutputInfo struct {
 	Dropped  map[string]uint64 `json:"dropped"`
 	Resent   uint64            `json:"resent"`   // retransmitted in answer to the viewer's NACKs
 	Switches uint64            `json:"switches"` // changes of Feed
+}
+
+// FirstSent is when the output sent its first packet (zero before): for video the first packet
+// of a keyframe, as an output starts at one (the cached GOP's or the next), so the viewer's join
+// time ends there.
+func (o *Output) FirstSent() time.Time {
+	if ns := o.firstSent.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
 }
 
 // Info returns a snapshot of the output's counters.

@@ -28,7 +28,9 @@ type Handler struct {
 
 // NewHandler returns a Handler whose sessions live until ctx ends or they are closed.
 func NewHandler(ctx context.Context, cfg Config) *Handler {
-	return &Handler{cfg: cfg.withDefaults(), ctx: ctx, stopEvents: make(chan struct{})}
+	h := &Handler{cfg: cfg.withDefaults(), ctx: ctx, stopEvents: make(chan struct{})}
+	h.sessions.Observe(h.cfg.Observer)
+	return h
 }
 
 // StopEvents ends every server-sent event stream; main calls it when HTTP shutdown begins.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -34,9 +35,13 @@ type Viewer struct {
 	cfg    Config
 	starts []start // the Tracks this viewer receives, started once it is connected
 
+	// RTCP from the player, counted for the metrics (per RTCP packet, not per media packet)
+	nacks, keyframeRequests atomic.Uint64
+
 	// guarded by mu
 	mu      sync.Mutex
 	closing bool
+	outputs []*stream.Output        // started; their counters stay readable after the session ends
 	events  map[string]*eventStream // server-sent event streams (events.go), destroyed with the session
 	subs    []*datarelay.Subscription
 }
@@ -46,6 +51,19 @@ func (v *Viewer) ID() string { return v.id }
 
 // StreamName is the name of the stream watched.
 func (v *Viewer) StreamName() string { return v.stream.Name() }
+
+// Outputs returns the viewer's started outputs (video first when both); their counters stay
+// readable after the session ended.
+func (v *Viewer) Outputs() []*stream.Output {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]*stream.Output(nil), v.outputs...)
+}
+
+// RTCPCounts returns how many NACK packets and keyframe requests (PLI, FIR) the player sent.
+func (v *Viewer) RTCPCounts() (nacks, keyframeRequests uint64) {
+	return v.nacks.Load(), v.keyframeRequests.Load()
+}
 
 // Stream is the stream watched.
 func (v *Viewer) Stream() *stream.Stream { return v.stream }
@@ -77,7 +95,13 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 		// Only now is SRTP ready: pion drops what a Track writes before (see stream.Track.Start).
 		Connected: func() {
 			for _, st := range v.starts {
-				st.track.Start(st.ssrc)
+				if st.track.Start(st.ssrc) {
+					if o := st.track.Output(st.ssrc); o != nil {
+						v.mu.Lock()
+						v.outputs = append(v.outputs, o)
+						v.mu.Unlock()
+					}
+				}
 			}
 		},
 		Closing: v.closeFeeds,
@@ -157,8 +181,10 @@ func (v *Viewer) readRTCP(sender *webrtc.RTPSender) {
 		for _, p := range pkts {
 			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				v.keyframeRequests.Add(1)
 				v.stream.RequestKeyframe()
 			case *rtcp.TransportLayerNack:
+				v.nacks.Add(1)
 				if track != nil {
 					track.HandleNACK(p)
 				}

@@ -24,7 +24,9 @@ type Handler struct {
 
 // NewHandler returns a Handler whose sessions live until ctx ends or they are closed.
 func NewHandler(ctx context.Context, cfg Config) *Handler {
-	return &Handler{cfg: cfg.withDefaults(), ctx: ctx}
+	h := &Handler{cfg: cfg.withDefaults(), ctx: ctx}
+	h.sessions.Observe(h.cfg.Observer)
+	return h
 }
 
 // Register adds the WHIP routes to e.

@@ -30,6 +30,8 @@ type Endpoint struct {
 	NegotiateTimeout time.Duration
 	// ConnectTimeout reaps a session whose connection does not come up (default 15 s; COMMON-19).
 	ConnectTimeout time.Duration
+	// Observer, if set, is told when each session starts and ends (metrics).
+	Observer Observer
 	// MaxBody caps an SDP body (default DefaultMaxBody; PATCH bodies too unless Patch sets one).
 	MaxBody int64
 }

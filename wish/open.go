@@ -25,6 +25,9 @@ func (t *Sessions[S]) Open(ctx context.Context, reg *stream.Registry, name strin
 		return zero, "", err
 	}
 	t.Add(s)
+	if t.observer != nil {
+		t.observer.SessionStarted(s)
+	}
 	return s, answer, nil
 }
 
@@ -33,4 +36,7 @@ func (t *Sessions[S]) Open(ctx context.Context, reg *stream.Registry, name strin
 func (t *Sessions[S]) Ended(reg *stream.Registry, st *stream.Stream, s S) {
 	t.Remove(s)
 	reg.Release(st)
+	if t.observer != nil {
+		t.observer.SessionEnded(s)
+	}
 }

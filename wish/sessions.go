@@ -30,6 +30,8 @@ type Session interface {
 // Medooze's stop() close the PeerConnection before they DELETE, and OBS warns on anything but
 // 200. The tombstone is consumed by that DELETE, so a second DELETE is 404 (COMMON-18, COMMON-19).
 type Sessions[S Session] struct {
+	observer Observer // set before use by Observe
+
 	mu    sync.Mutex
 	m     map[string]S
 	ended map[string]tombstone
@@ -39,6 +41,16 @@ type tombstone struct {
 	stream string
 	at     time.Time
 }
+
+// Observer is told when a session starts and when it has ended (the metrics follow sessions so).
+// Its methods run on the goroutine of the event and must not block.
+type Observer interface {
+	SessionStarted(s any)
+	SessionEnded(s any)
+}
+
+// Observe makes o follow the table's sessions; call it before the table is used.
+func (t *Sessions[S]) Observe(o Observer) { t.observer = o }
 
 // Add records s.
 func (t *Sessions[S]) Add(s S) {

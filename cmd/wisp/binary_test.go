@@ -41,7 +41,7 @@ func buildWisp(t *testing.T) string {
 func startWisp(t *testing.T, bin string, extra ...string) *wispProc {
 	t.Helper()
 	args := append([]string{"-http", "127.0.0.1:0", "-ice-host", "127.0.0.1", "-ice-tcp=false",
-		"-udp-port", strconv.Itoa(freeUDPPort(t)), "-rate-limit", "0"}, extra...)
+		"-udp-port", strconv.Itoa(freeUDPPort(t)), "-rate-limit", "0", "-metrics", "off"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "WISP_PUBLISH_KEYS=", "WISP_WATCH_KEYS=")
 	stdout, err := cmd.StdoutPipe()

@@ -40,6 +40,9 @@ type config struct {
 	// DrainTimeout is how long live sessions may go on after SIGTERM (0 = close them at once).
 	DrainTimeout time.Duration
 	TLS          tlsConfig // HTTPS: certificate files or ACME (tls.go); neither = plain HTTP
+	// Metrics is the listen address of /metrics ("" = off); MetricsStreams caps {stream} series.
+	Metrics        string
+	MetricsStreams int
 	// Pprof is the listen address of the runtime profiles ("" = off); see pprof.go.
 	Pprof  string
 	Access accessConfig // signed tokens and webhooks (access.go)
@@ -79,6 +82,8 @@ func (c *config) settings(r *rawConfig) []setting {
 		text(&c.TLS.ACMECache, "acme-cache", "", "directory keeping the ACME account and certificates (required with -acme-domain)"),
 		baseURL(&c.TLS.ACMEDirectory, "acme-directory", "ACME directory URL of the CA").withDefault(acme.LetsEncryptURL),
 		hostPort(&c.TLS.ACMEHTTP, "acme-http", "", "also answer ACME HTTP-01 challenges on this host:port (port 80 as the CA sees it); empty = off", true),
+		listenOrOff(&c.Metrics, "metrics", "127.0.0.1:9464", "serve Prometheus metrics (/metrics) on this host:port; off = none"),
+		count(&c.MetricsStreams, "metrics-streams", "100", "live streams with their own {stream} metric series; the rest add up under stream=\"_other\"", 1, 0),
 		hostPort(&c.Pprof, "pprof", "", "serve Go runtime profiles (/debug/pprof/) on this host:port, e.g. 127.0.0.1:6060; empty = off", true),
 		duration(&c.ConnectTimeout, "connect-timeout", "15s", "end a session whose connection is not up within this time", false),
 		duration(&c.DrainTimeout, "drain-timeout", "0s", "after SIGTERM: not ready, new sessions refused (503), live sessions go on up to this long; 0 = close at once", true),

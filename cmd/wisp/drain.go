@@ -34,6 +34,7 @@ func (s *server) refuseWhileDraining(next echo.HandlerFunc) echo.HandlerFunc {
 		if !s.draining.Load() || r.Method != http.MethodPost || !isEndpointPath(r.URL.Path) {
 			return next(c)
 		}
+		c.Set(rejectReasonKey, "draining")
 		return reject(c, http.StatusServiceUnavailable, "Service Unavailable", "the server is shutting down; retry on another node", 5*time.Second)
 	}
 }

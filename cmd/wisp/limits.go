@@ -67,6 +67,7 @@ func (l *limits) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if wait, ok := l.allow(clientIP(r)); !ok {
+			c.Set(rejectReasonKey, "rate_limit")
 			return reject(c, http.StatusTooManyRequests, "Too Many Requests", "request rate limit; retry later", wait)
 		}
 		// Only a POST to an endpoint (/whip/{stream}) creates a session.
@@ -74,6 +75,7 @@ func (l *limits) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if err := l.enter(); err != nil {
+			c.Set(rejectReasonKey, err.reason)
 			return reject(c, http.StatusServiceUnavailable, "Service Unavailable", err.detail, err.retry)
 		}
 		defer l.leave()
@@ -83,6 +85,7 @@ func (l *limits) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 
 // overload is why enter refused a POST.
 type overload struct {
+	reason string // for the metrics: negotiating_cap or session_cap
 	detail string
 	retry  time.Duration
 }
@@ -96,10 +99,10 @@ func (l *limits) enter() *overload {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.cfg.MaxNegotiating > 0 && l.negotiating >= l.cfg.MaxNegotiating {
-		return &overload{"too many sessions negotiating; retry shortly", time.Second}
+		return &overload{"negotiating_cap", "too many sessions negotiating; retry shortly", time.Second}
 	}
 	if l.cfg.MaxSessions > 0 && l.negotiating+live >= l.cfg.MaxSessions {
-		return &overload{"session limit reached; retry later", 5 * time.Second}
+		return &overload{"session_cap", "session limit reached; retry later", 5 * time.Second}
 	}
 	l.negotiating++
 	return nil

@@ -18,6 +18,7 @@ func (s *server) routes() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover())
 	e.Use(s.headers)
+	e.Use(s.countPOSTs)          // sees every refusal below it
 	e.Use(s.refuseWhileDraining) // before the limits: a refused POST takes no token
 	e.Use(s.limits.middleware)   // after CORS: preflights are never limited
 

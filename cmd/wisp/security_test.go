@@ -155,7 +155,7 @@ func TestKeysNeverLogged(t *testing.T) {
 	const pubKey, watchKey, wrongKey = "PubKey-7f3a9c", "WatchKey-51bd02", "WrongKey-c0ffee"
 	var out syncBuffer
 	cfg, err := parseConfig([]string{"-http", "127.0.0.1:0", "-udp-port", "1", "-ice-host", "127.0.0.1",
-		"-publish-key", "cam=" + pubKey, "-watch-key", "cam=" + watchKey, "-log-level", "debug", "-rate-limit", "0"}, env(nil), &out)
+		"-publish-key", "cam=" + pubKey, "-watch-key", "cam=" + watchKey, "-log-level", "debug", "-rate-limit", "0", "-metrics", "127.0.0.1:0"}, env(nil), &out)
 	if err != nil {
 		t.Fatal(err)
 	}

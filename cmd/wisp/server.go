@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wisp-media/wisp/datarelay"
+	"github.com/wisp-media/wisp/metrics"
 	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
 	"github.com/wisp-media/wisp/turn"
@@ -38,7 +39,9 @@ type server struct {
 	draining atomic.Bool // set once by startDrain: not ready, new sessions refused
 	access   *access
 	https    *httpsServer // nil: plain HTTP
-	turn     *turn.Server // the built-in TURN server; nil when off
+	metrics  *metrics.Metrics
+	metricsL *metrics.Server // the -metrics listener; nil when off
+	turn     *turn.Server    // the built-in TURN server; nil when off
 }
 
 // newServer opens the media sockets and builds everything; serve starts answering HTTP.
@@ -85,8 +88,13 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	}
 	iceServers := wish.ICEServers{URLs: cfg.ICEServers, Secret: s.cfg.TURNSecret, Builtin: s.builtinTURN()}
 	patch := wish.PatchPolicy{LenientIfMatch: cfg.LenientIfMatch, NoRestart: cfg.NoICERestart}
+	var observer wish.Observer
+	if cfg.Metrics != "" {
+		s.metrics = metrics.New(metrics.Config{Source: metricsSource{s}, MaxStreams: cfg.MetricsStreams})
+		observer = sessionObserver{s.metrics}
+	}
 	endpoint := func(keys keyMap, action string) wish.Endpoint {
-		return wish.Endpoint{Logger: log,
+		return wish.Endpoint{Logger: log, Observer: observer,
 			Keys:  wish.Keys{Key: keyFunc(keys), Known: keys.known, Tokens: s.access.tokens, Action: action},
 			Admit: s.access.admit, Events: s.access.notifier(),
 			ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL, ConnectTimeout: cfg.ConnectTimeout}
@@ -105,6 +113,12 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	if s.metrics != nil {
+		if s.metricsL, err = metrics.Serve(cfg.Metrics, s.metrics, log); err != nil {
+			_ = s.shutdown(context.Background())
+			return nil, err
+		}
 	}
 	s.http.RegisterOnShutdown(s.whep.StopEvents) // event streams must not hold up a graceful shutdown
 	return s, nil
@@ -172,6 +186,7 @@ func (s *server) shutdown(ctx context.Context) error {
 	s.cancel()
 	s.closeMedia()
 	s.https.close()
+	s.metricsL.Close()
 	return err
 }
 

@@ -196,6 +196,20 @@ func hostPort(dst *string, name, def, help string, optional bool) setting {
 	return s
 }
 
+// listenOrOff is a listen address host:port, or "off" (stored as "").
+func listenOrOff(dst *string, name, def, help string) setting {
+	s := hostPort(dst, name, def, help, false)
+	inner := s.apply
+	s.apply = func(v []string) error {
+		if v[0] == "off" {
+			*dst = ""
+			return nil
+		}
+		return inner(v)
+	}
+	return s
+}
+
 // boolean is true or false; with invert the field holds the opposite (a "no" field).
 func boolean(dst *bool, name, def, help string, invert bool) setting {
 	s := setting{flag: name, def: def, help: help}

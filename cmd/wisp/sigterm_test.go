@@ -41,7 +41,7 @@ func TestSIGTERMClosesSessions(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin, "-http", "127.0.0.1:0", "-ice-host", "127.0.0.1", "-ice-tcp=false",
-		"-udp-port", strconv.Itoa(freeUDPPort(t)), "-rate-limit", "0", "-log-level", "debug")
+		"-udp-port", strconv.Itoa(freeUDPPort(t)), "-rate-limit", "0", "-log-level", "debug", "-metrics", "off")
 	cmd.Env = append(os.Environ(), "WISP_PUBLISH_KEYS=", "WISP_WATCH_KEYS=")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

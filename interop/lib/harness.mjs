@@ -124,7 +124,7 @@ export class Procs {
  */
 export async function startWisp(procs, opts = {}) {
   const http = opts.http || "127.0.0.1:8080";
-  const args = ["-http", http, "-udp-port", String(opts.udpPort || 8189), "-ice-host", "127.0.0.1", "-ice-tcp=false", "-log-level", "debug"];
+  const args = ["-http", http, "-udp-port", String(opts.udpPort || 8189), "-ice-host", "127.0.0.1", "-ice-tcp=false", "-log-level", "debug", "-metrics", "off"];
   for (const [s, k] of Object.entries(opts.publishKeys || {})) args.push("-publish-key", `${s}=${k}`);
   for (const [s, k] of Object.entries(opts.watchKeys || {})) args.push("-watch-key", `${s}=${k}`);
   if (opts.corsOrigins) args.push("-cors-origins", opts.corsOrigins.join(","));
