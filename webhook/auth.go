@@ -24,7 +24,7 @@ const maxDrain = 4 << 10
 type Auth struct {
 	URL     string
 	Timeout time.Duration // default DefaultAuthTimeout
-	Client  *http.Client  // default http.DefaultClient (the timeout comes from the context)
+	Client  *http.Client  // default: one that follows no redirect (the timeout comes from the context)
 }
 
 // Admit implements wish.Admitter.
@@ -51,10 +51,13 @@ func (a Auth) Admit(ctx context.Context, req wish.AdmitRequest) error {
 	return fmt.Errorf("auth webhook: status %d: %w", status, wish.ErrDenied)
 }
 
+// noRedirects is the default client: a hook answers itself; a redirect (3xx) is its answer.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 // post sends a JSON body and returns the status. Redirects are not followed: the hook answers.
 func post(ctx context.Context, client *http.Client, url string, body []byte) (int, error) {
 	if client == nil {
-		client = http.DefaultClient
+		client = noRedirects
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {

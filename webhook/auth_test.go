@@ -32,6 +32,8 @@ func TestAuthAdmit(t *testing.T) {
 			w.WriteHeader(http.StatusInternalServerError)
 		case "slow":
 			<-r.Context().Done() // answers only once wisp gave up
+		case "redirect":
+			http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect) // not followed: a refusal
 		default:
 			w.WriteHeader(http.StatusForbidden)
 		}
@@ -53,6 +55,11 @@ func TestAuthAdmit(t *testing.T) {
 	if err := ask("no"); !errors.Is(err, wish.ErrDenied) {
 		t.Fatalf("denied stream: %v, want ErrDenied", err)
 	}
+	if err := ask("redirect"); !errors.Is(err, wish.ErrDenied) || len(got) != 2 {
+		t.Fatalf("redirecting hook: %v (%d requests queued), want ErrDenied without following", err, len(got))
+	}
+	<-got
+	<-got
 	for _, s := range []string{"broken", "slow"} {
 		if err := ask(s); err == nil || errors.Is(err, wish.ErrDenied) {
 			t.Fatalf("%s hook: %v, want an unavailable error", s, err)

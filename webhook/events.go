@@ -27,7 +27,7 @@ type EventsConfig struct {
 	Attempts int           // tries per event (default DefaultAttempts)
 	Backoff  time.Duration // wait before the second try (default DefaultBackoff)
 	Timeout  time.Duration // one try (default DefaultTimeout)
-	Client   *http.Client  // default http.DefaultClient
+	Client   *http.Client  // default: one that follows no redirect
 	Logger   *slog.Logger
 }
 
