@@ -12,7 +12,7 @@ const (
 	// workerQueue is how many packets a fan-out worker may be behind its Feeds before new ones
 	// are dropped for its viewers (DropQueueFull): about 4 s of 2.7 Mbit/s video.
 	workerQueue = 1024
-	// spreadAt is the binding count from which new bindings go to the least-loaded worker instead
+	// spreadAt is the output count from which new outputs go to the least-loaded worker instead
 	// of the first, spreading the fan-out over the cores.
 	spreadAt = 32
 	// catchUpBurst is how many cached packets a joining viewer gets per live packet until it has

@@ -81,9 +81,9 @@ func (t *Track) newFeed(cfg FeedConfig) *Feed {
 		f.clock = 90000
 	}
 	if f.video {
-		f.ring = newRing(videoSlots, videoBytes)
+		f.ring = newRing(videoSlots, videoBytes, f.clock)
 	} else {
-		f.ring = newRing(audioSlots, audioBytes)
+		f.ring = newRing(audioSlots, audioBytes, f.clock)
 	}
 	t.addFeed(f)
 	return f

@@ -8,8 +8,10 @@ import (
 // maxPayload bounds a cached payload: RTP over a 1500-byte path never carries more.
 const maxPayload = 1500
 
-// nackWindow is how long a packet stays cached for NACK answers, whether or not it belongs to
-// the current GOP: a viewer asks within a few round trips, well under a second.
+// nackWindow is how much media a ring keeps for NACK answers, whether or not it belongs to the
+// current GOP: a viewer asks within a few round trips, well under a second. It is measured in
+// RTP time, not by arrival, so a backlog read at once after a stall does not look like a second
+// of packets.
 const nackWindow = time.Second
 
 // Ring sizes. A ring starts small, grows when it would have to drop a packet it still needs (the
@@ -59,6 +61,7 @@ const (
 type ring struct {
 	mu                 sync.RWMutex
 	minSlots, minBytes int
+	window             int32 // nackWindow in RTP timestamp units
 	slots              []slot // a power of two; nil until the first packet and after close
 	data               []byte // the arena; a payload never wraps around its end
 	wpos               uint64 // absolute arena position after the newest payload
@@ -66,7 +69,7 @@ type ring struct {
 
 	head, tail uint64 // newest and oldest extended seq held; 0 before the first packet
 	headTS     uint32
-	nackE      uint64 // oldest packet younger than nackWindow (or tail)
+	nackE      uint64 // oldest packet within nackWindow of the newest (or tail)
 	// frame bookkeeping for fast start
 	frameE  uint64 // first packet of the newest frame
 	frameTS uint32
@@ -77,7 +80,11 @@ type ring struct {
 	checkAt             int64
 }
 
-func newRing(slots, bytes int) ring { return ring{minSlots: slots, minBytes: bytes} }
+// newRing makes an empty ring that starts at slots packets and bytes of payload, for a feed with
+// the given RTP clock rate.
+func newRing(slots, bytes int, clock uint32) ring {
+	return ring{minSlots: slots, minBytes: bytes, window: int32(int64(clock) * int64(nackWindow) / int64(time.Second))}
+}
 
 // extend maps a 16-bit sequence number to the extended line, relative to the newest packet.
 // Caller holds mu (either mode).
@@ -180,14 +187,16 @@ func (r *ring) makeRoom(e, n uint64) {
 // needed reports whether packet e must stay: it belongs to the current GOP or the NACK window.
 func (r *ring) needed(e uint64) bool { return e >= r.nackE || (r.keyE != 0 && e >= r.keyE) }
 
-// account advances the NACK window to at, records how much the ring needs, and every ringCheck
-// shrinks it if it held more than twice that. Caller holds mu.
+// account advances the NACK window to the newest packet (arrived at at), records how much the
+// ring needs, and every ringCheck shrinks it if it held more than twice that. A packet leaves the
+// window when it is nackWindow of media older than the newest, or (a timestamp jump) when its
+// timestamp is ahead of the newest or it arrived more than twice nackWindow ago. Caller holds mu.
 func (r *ring) account(at int64) {
 	r.nackE = max(r.nackE, r.tail)
 	mask := uint64(len(r.slots) - 1)
 	for r.nackE < r.head {
 		s := &r.slots[r.nackE&mask]
-		if s.eseq == r.nackE && at-s.at < int64(nackWindow) {
+		if d := int32(r.headTS - s.ts); s.eseq == r.nackE && d >= 0 && d < r.window && at-s.at < 2*int64(nackWindow) {
 			break
 		}
 		r.nackE++

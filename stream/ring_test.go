@@ -24,7 +24,7 @@ const frameNs = int64(time.Second / 30)
 // that carried the IDR), extends sequence numbers across the 16-bit wrap, and forgets a GOP that
 // no longer fits even at its largest size.
 func TestRingKeyframeAndWrap(t *testing.T) {
-	r := newRing(videoSlots, videoBytes)
+	r := newRing(videoSlots, videoBytes, 90000)
 	seq := uint16(65530)
 	ts := uint32(0)
 	push := func(frames, pkts int, keyFrame int) {
@@ -96,6 +96,7 @@ type mediaSource struct {
 	r                  *ring
 	fps, gop, keyScale int
 	frameBytes         int
+	clock              int
 	seq                uint16
 	ts                 uint32
 	at                 int64
@@ -116,7 +117,7 @@ func (m *mediaSource) frame() {
 		m.seq++
 	}
 	m.frames++
-	m.ts += uint32(90000 / m.fps)
+	m.ts += uint32(m.clock / m.fps)
 	m.at += int64(time.Second) / int64(m.fps)
 }
 
@@ -125,10 +126,10 @@ func (m *mediaSource) frame() {
 // and allocates nothing per packet once sized; when the bitrate falls it shrinks. An audio ring
 // stays a few KiB.
 func TestRingSizedByTimeAndBitrate(t *testing.T) {
-	r := newRing(videoSlots, videoBytes)
+	r := newRing(videoSlots, videoBytes, 90000)
 	// 2.7 Mbit/s at 30 fps with a 60-frame GOP whose keyframe weighs 4 frames: 63 frame units
 	// per 2 s.
-	src := &mediaSource{r: &r, fps: 30, gop: 60, keyScale: 4, frameBytes: 2_700_000 / 8 * 2 / 63}
+	src := &mediaSource{r: &r, fps: 30, gop: 60, keyScale: 4, clock: 90000, frameBytes: 2_700_000 / 8 * 2 / 63}
 	var buf [maxPayload]byte
 	for range 20 * 30 {
 		src.frame()
@@ -158,12 +159,31 @@ func TestRingSizedByTimeAndBitrate(t *testing.T) {
 		t.Fatalf("after 20 s at a sixth of the bitrate the ring still has %d bytes (was %d)", small, size)
 	}
 
-	audio := newRing(audioSlots, audioBytes)
-	opus := &mediaSource{r: &audio, fps: 50, keyScale: 1, frameBytes: 160}
+	audio := newRing(audioSlots, audioBytes, 48000)
+	opus := &mediaSource{r: &audio, fps: 50, keyScale: 1, clock: 48000, frameBytes: 160}
 	for range 20 * 50 {
 		opus.frame()
 	}
 	if slots, size := audio.size(); size > 16<<10 || slots > 128 {
 		t.Fatalf("Opus ring: %d slots, %d bytes; want at most 128 and 16 KiB", slots, size)
+	}
+}
+
+// A backlog read at once (the reader stalled, then caught up) holds the ring to a second of
+// media, not to everything that arrived within a second: the ring does not grow for it.
+func TestRingBacklogDoesNotGrow(t *testing.T) {
+	r := newRing(videoSlots, videoBytes, 90000)
+	src := &mediaSource{r: &r, fps: 30, gop: 60, keyScale: 4, clock: 90000, frameBytes: 2_700_000 / 8 * 2 / 63}
+	for range 10 * 30 {
+		src.frame()
+	}
+	slots, size := r.size()
+	for range 3 * 30 { // 3 s of media, all stamped with one arrival time
+		at := src.at
+		src.frame()
+		src.at = at
+	}
+	if s2, b2 := r.size(); s2 != slots || b2 != size {
+		t.Fatalf("a 3 s backlog grew the ring from %d slots, %d bytes to %d, %d", slots, size, s2, b2)
 	}
 }

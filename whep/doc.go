@@ -4,7 +4,7 @@
 //     session URL trickles candidates or restarts ICE (wish.ServePatch), DELETE ends it.
 //   - viewer.go: Viewer, one WHEP PeerConnection bound to a stream.Stream's Tracks: it drains RTCP
 //     on every sender (PLI/FIR become the Stream's coalesced keyframe requests) and subscribes its
-//     data channels to the Stream's relay; once connected it starts its Track bindings. Its lifetime
+//     data channels to the Stream's relay; once connected it starts its Tracks' Outputs. Its lifetime
 //     is an embedded rtc.Peer's.
 //   - ice.go: the Viewer is a wish.ICESession through its embedded wish.ICEState.
 //   - events.go: the server-sent events extension (active, inactive, layers, viewercount) on

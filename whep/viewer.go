@@ -115,7 +115,7 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 	return v, answer, nil
 }
 
-// start names one of the viewer's bindings: the Track and the SSRC pion bound it with.
+// start names one of the viewer's Outputs: the Track and the SSRC pion bound it with.
 type start struct {
 	track *stream.Track
 	ssrc  uint32
