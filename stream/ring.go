@@ -61,7 +61,7 @@ const (
 type ring struct {
 	mu                 sync.RWMutex
 	minSlots, minBytes int
-	window             int32 // nackWindow in RTP timestamp units
+	window             int32  // nackWindow in RTP timestamp units
 	slots              []slot // a power of two; nil until the first packet and after close
 	data               []byte // the arena; a payload never wraps around its end
 	wpos               uint64 // absolute arena position after the newest payload
