@@ -84,12 +84,13 @@ runCase(async ({ procs, log, defer }) => {
   logPage(ffRefused, "firefox watch h264", log);
   await ffRefused.goto(`${base}/watch/h264`);
   const notice = await waitFor("Firefox's watch page to show why it cannot play H.264", async () => {
+    // #player is <wisp-player>: its <video> (open shadow root) must take no room.
     const n = await ffRefused.evaluate(() => ({
       phase: window.wisp.phase, notice: document.querySelector("#notice").textContent,
-      noticeShown: !document.querySelector("#notice").hidden, playerHidden: document.querySelector("#player").hidden,
-      playerBox: document.querySelector("#player").getBoundingClientRect().height,
+      noticeShown: !document.querySelector("#notice").hidden,
+      videoBox: document.querySelector("#player").shadowRoot.querySelector("video").getBoundingClientRect().height,
     }));
-    return n.phase === "unplayable" && n.noticeShown && n.playerHidden && n.playerBox === 0 ? n : pending(n);
+    return n.phase === "unplayable" && n.noticeShown && n.videoBox === 0 ? n : pending(n);
   }, { timeoutMs: 15000, intervalMs: 250 });
   log(`firefox on an H.264 stream: ${JSON.stringify(notice)}`);
   assert(/H264 video/.test(notice.notice), `the notice does not name H264: ${notice.notice}`);

@@ -126,6 +126,8 @@ export class WispPlayer extends HTMLElement {
     this.notice.textContent = reason;
     this.notice.hidden = !reason;
     this.video.hidden = Boolean(reason);
+    // The inline display:block would override the hidden attribute.
+    this.video.style.display = reason ? 'none' : 'block';
   }
 
   receiving() {
