@@ -35,16 +35,28 @@ function stereoOffer(offer) {
   return { type: offer.type, sdp };
 }
 
+// The element's own styles, a constructed sheet (a strict CSP allows it, unlike
+// a <style> element); the page styles ::part(video) and ::part(notice).
+let shared = null;
+function sheet() {
+  if (!shared) {
+    shared = new CSSStyleSheet();
+    shared.replaceSync(`:host { display: block; } :host([hidden]), [hidden] { display: none !important; }
+video { display: block; width: 100%; height: 100%; background: #000; }`);
+  }
+  return shared;
+}
+
 export class WispPlayer extends HTMLElement {
   static observedAttributes = ['src', 'token', 'muted', 'autoplay', 'controls', 'relay'];
 
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open' });
+    root.adoptedStyleSheets = [sheet()];
     this.video = document.createElement('video');
     this.video.playsInline = true;
     this.video.setAttribute('part', 'video');
-    Object.assign(this.video.style, { display: 'block', width: '100%', height: '100%', background: '#000' });
     this.notice = document.createElement('p');
     this.notice.setAttribute('role', 'alert');
     this.notice.setAttribute('part', 'notice');
@@ -64,7 +76,6 @@ export class WispPlayer extends HTMLElement {
   }
 
   connectedCallback() {
-    if (!this.style.display) this.style.display = 'block';
     this.syncVideo();
     this.timer = setInterval(() => this.sample(), STATS_INTERVAL_MS);
     // A playing <video> whose MediaStream has no frames yet delays the load

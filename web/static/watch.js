@@ -57,6 +57,7 @@ function setPhase(phase, text) {
   // the one of the contract.
   el.notice.textContent = player.unplayable;
   el.notice.hidden = !player.unplayable;
+  player.hidden = Boolean(player.unplayable); // #notice takes the player's place
 }
 
 // --- data messages ---
