@@ -20,7 +20,7 @@ import (
 
 // systemCA is trusted as a system root by this test binary: pion's ICE agent verifies a turns:
 // server against the system roots only, which Go reads once, from SSL_CERT_FILE when it is set.
-// TestMain sets it before any test runs.
+// TestMain sets it, to the system bundle plus this CA, before any test runs.
 var systemCA *testCA
 
 func TestMain(m *testing.M) {
@@ -39,8 +39,17 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// The system's own bundle first, so that nothing else this binary (or a go command it runs)
+	// verifies loses its roots.
+	var bundle []byte
+	for _, f := range []string{"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"} {
+		if b, err := os.ReadFile(f); err == nil {
+			bundle = append(b, '\n')
+			break
+		}
+	}
 	file := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(file, ca.pem, 0o600); err != nil {
+	if err := os.WriteFile(file, append(bundle, ca.pem...), 0o600); err != nil {
 		fmt.Fprintln(os.Stderr, "test CA:", err)
 		return 1
 	}
