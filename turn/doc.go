@@ -7,5 +7,6 @@
 //
 //   - server.go: Config, Start, the listeners and the auth handler.
 //   - relay.go: the relay sockets, confined to wisp's media address.
+//   - quota.go: caps on allocations, in all and per client IP.
 //   - log.go: pion's log lines into slog, at debug level.
 package turn

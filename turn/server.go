@@ -35,6 +35,9 @@ type Config struct {
 	// PublicIPs are addresses wisp announces for that socket (NAT 1:1): relaying to one of them
 	// on the media port goes to Media, and Media's answers come back as from the first of them.
 	PublicIPs []net.IP
+	// MaxAllocations and MaxPerIP cap the allocations on the server and from one client IP
+	// (defaults DefaultMaxAllocations, DefaultMaxPerIP); past them a client gets 486.
+	MaxAllocations, MaxPerIP int
 	// Now is the clock of credential expiry (nil: time.Now).
 	Now func() time.Time
 	// Logger gets pion's lines at debug level and refusals.
@@ -72,9 +75,12 @@ func Start(cfg Config) (*Server, error) {
 	}
 	log = log.With("side", "turn")
 	s := &Server{relay: newRelayGenerator(cfg.Media, cfg.PublicIPs, log)}
+	q := newQuota(cfg.MaxAllocations, cfg.MaxPerIP)
 	sc := pturn.ServerConfig{
 		Realm:         cfg.Realm,
 		AuthHandler:   authHandler(cfg.Secret, cfg.Now),
+		QuotaHandler:  q.allow,
+		EventHandler:  q.events(),
 		LoggerFactory: pionLogs{log},
 	}
 	permit := s.relay.permit

@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,4 +173,36 @@ func errTimeout(err error) error {
 		return err
 	}
 	return errors.New("not a timeout")
+}
+
+// Allocations are capped per client IP (486 past the cap); one that ends makes room again.
+func TestAllocationQuota(t *testing.T) {
+	media := echo(t, "127.0.0.1")
+	s, err := Start(Config{Secret: secret, UDP: "127.0.0.1:0", Media: media.LocalAddr().(*net.UDPAddr), MaxPerIP: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	user, pass := creds(secret, time.Now().Add(time.Hour))
+	var relays []net.PacketConn
+	for i := 0; i < 2; i++ {
+		r, err := dial(t, s, "udp", user, pass).Allocate()
+		if err != nil {
+			t.Fatalf("allocation %d: %v", i, err)
+		}
+		relays = append(relays, r)
+	}
+	if _, err := dial(t, s, "udp", user, pass).Allocate(); err == nil || !strings.Contains(err.Error(), "486") {
+		t.Fatalf("third allocation from one IP: %v, want 486", err)
+	}
+	_ = relays[0].Close() // a Refresh with lifetime 0 deletes it
+	for i := 0; s.Allocations() != 1; i++ {
+		if i > 500 {
+			t.Fatalf("%d allocations after one was closed", s.Allocations())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := dial(t, s, "udp", user, pass).Allocate(); err != nil {
+		t.Fatalf("allocation after one ended: %v", err)
+	}
 }

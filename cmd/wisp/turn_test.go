@@ -152,4 +152,13 @@ func TestTURNSettings(t *testing.T) {
 	if err != nil || !c.TURN.Enabled || c.TURN.Addr != ":3478" {
 		t.Fatalf("-turn: %+v, %v", c.TURN, err)
 	}
+	// The TURN server's goroutines end with wisp.
+	base := countGoroutines()
+	t.Run("shutdown", func(t *testing.T) {
+		srv := startServer(t, func(c *config) { c.TURN = turnConfig{Enabled: true, Addr: "127.0.0.1:0"} })
+		if srv.turn.UDPPort() == 0 || srv.turn.TCPPort() == 0 || srv.turn.TLSPort() != 0 {
+			t.Fatalf("TURN ports udp %d tcp %d tls %d", srv.turn.UDPPort(), srv.turn.TCPPort(), srv.turn.TLSPort())
+		}
+	})
+	checkGoroutines(t, base)
 }
