@@ -14,6 +14,7 @@ packages=(
   python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0
   iproute2 util-linux gcc pkg-config libglib2.0-dev nodejs npm
   redis-server
+  openssl libnss3-tools
 )
 missing=()
 for p in "${packages[@]}"; do
