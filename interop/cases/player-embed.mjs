@@ -3,7 +3,9 @@
 // import) and puts a <wisp-player> in the page. Chromium decodes frames in it, the publisher's
 // data-channel message arrives as a "message" DOM event on the element, and after the publisher
 // stops and starts again (a new WHIP session on the same stream) the player decodes frames again
-// without any help from the page. /embed/{stream} in an <iframe> of that site plays too.
+// without any help from the page. /embed/{stream} in an <iframe> of that site plays too. wisp runs
+// its built-in TURN server (-turn) and the element has the relay attribute: it may use only relay
+// candidates, from the TURN server it learnt of by itself (the endpoint's ice-server Links).
 import { join } from "node:path";
 import { assert, interopDir, launchChromium, logPage, pending, runCase, startWisp, waitFor } from "../lib/harness.mjs";
 import { openPublisher } from "../lib/browser.mjs";
@@ -14,7 +16,9 @@ const STREAM = "embed";
 runCase(async ({ procs, log, defer }) => {
   const site = await serveStatic(8090, { "/": join(interopDir, "www") });
   defer(site.close);
-  const base = await startWisp(procs, { publishKeys: { [STREAM]: "pub-key" }, corsOrigins: [site.origin] });
+  const base = await startWisp(procs, {
+    publishKeys: { [STREAM]: "pub-key" }, corsOrigins: [site.origin], args: ["-turn", "-turn-addr", "127.0.0.1:3478"],
+  });
   const browser = await launchChromium();
   defer(() => browser.close());
 
@@ -23,7 +27,7 @@ runCase(async ({ procs, log, defer }) => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   logPage(page, "site", log);
-  await page.goto(`${site.origin}/player.html?wisp=${encodeURIComponent(base)}&stream=${STREAM}`);
+  await page.goto(`${site.origin}/player.html?wisp=${encodeURIComponent(base)}&stream=${STREAM}&relay=1`);
   await page.waitForFunction(() => window.interop && (window.interop.player || window.interop.error));
   const err = await page.evaluate(() => window.interop.error);
   assert(!err, `loading the player from wisp: ${err}`);
@@ -34,6 +38,7 @@ runCase(async ({ procs, log, defer }) => {
     return s.framesDecoded >= 60 && s.videoWidth > 0 ? s : pending(s);
   }, { timeoutMs: 30000, intervalMs: 500 });
   log(`player: ${JSON.stringify(first)}`);
+  assert(first.candidate === "relay/udp", `the relay-only player plays over ${first.candidate}, want relay/udp (wisp's TURN)`);
 
   // A data message from the publish page arrives as a DOM event on the element.
   await pub.fill("#message", "hello from the publisher");

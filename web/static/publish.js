@@ -3,8 +3,8 @@
 // #media picks video and audio, video only or audio only; #codec the video
 // codec, among those this browser can send (RTCRtpSender.getCapabilities).
 import {
-  Backoff, byId, deleteSession, describeError, monitorConnection, preferVideoCodecs, watchSession,
-  retryable, streamNameFromPath, whipURL, whipWhepPost,
+  Backoff, byId, deleteSession, describeError, fetchICEServers, monitorConnection, preferVideoCodecs,
+  watchSession, retryable, streamNameFromPath, whipURL, whipWhepPost,
 } from './wisp.js';
 
 const KEY_STORAGE = 'wisp.key';
@@ -177,12 +177,25 @@ function closeSession(s) {
   if (s.location) deleteSession(s.location, key());
 }
 
+let connects = 0; // connect() calls; one that awaited while a newer one started gives way
+
 async function connect() {
   clearTimeout(retryTimer);
   retryTimer = 0;
   if (!wanted || !media) return;
+  const n = ++connects;
 
-  const pc = new RTCPeerConnection();
+  // The endpoint's ice-server Links (COMMON-14): wisp's built-in TURN server,
+  // when it runs, so a camera behind a relay-only network still publishes.
+  let iceServers = [];
+  try {
+    iceServers = await fetchICEServers(whipURL(name), key());
+  } catch {
+    // the POST below reports what is wrong
+  }
+  if (n !== connects || !wanted || !media) return;
+
+  const pc = new RTCPeerConnection({ iceServers });
   // The data channel must exist before createOffer so the offer has m=application.
   const dc = pc.createDataChannel('data');
   for (const track of media.getTracks()) {
