@@ -206,3 +206,33 @@ func TestAllocationQuota(t *testing.T) {
 		t.Fatalf("allocation after one ended: %v", err)
 	}
 }
+
+// Behind 1:1 NAT: a relay to wisp's public IP on the media port goes to the media socket itself
+// (no hairpin through the NAT), and the answer comes back as from that public address, so the
+// client's permission and its ICE checks match.
+func TestRelayToPublicIP(t *testing.T) {
+	media := echo(t, "127.0.0.1")
+	mediaAddr := media.LocalAddr().(*net.UDPAddr)
+	public := net.IPv4(203, 0, 113, 5)
+	s, err := Start(Config{Secret: secret, UDP: "127.0.0.1:0", Media: mediaAddr, PublicIPs: []net.IP{public}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	user, pass := creds(secret, time.Now().Add(time.Hour))
+	relay, err := dial(t, s, "udp", user, pass).Allocate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	to := &net.UDPAddr{IP: public, Port: mediaAddr.Port}
+	if _, err := relay.WriteTo([]byte("via the public address"), to); err != nil {
+		t.Fatalf("write to the public address: %v", err)
+	}
+	_ = relay.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b := make([]byte, 100)
+	n, from, err := relay.ReadFrom(b)
+	if err != nil || string(b[:n]) != "via the public address" || from.String() != to.String() {
+		t.Fatalf("echo %q from %v, %v; want it from %v", b[:n], from, err, to)
+	}
+}
