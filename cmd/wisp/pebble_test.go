@@ -192,17 +192,30 @@ func serveDNS(c net.Conn, name string) {
 // Pebble's root reaches /healthz and the publish page over https:// on that name, and the
 // announced URL is https:// on it.
 func TestACMEWithPebble(t *testing.T) {
-	const name = "wisp-acme.test"
 	bin := buildWisp(t)
-	httpsPort := freeTCPPort(t)
-	peb := startPebble(t, httpsPort, freeTCPPort(t), startDNS(t, name))
+	t.Run("tls-alpn-01", func(t *testing.T) { acmeWithPebble(t, bin, false) })
+	// Pebble validates TLS-ALPN-01 on a closed port, so that challenge fails and autocert turns
+	// to HTTP-01, which Pebble validates on wisp's -acme-http listener.
+	t.Run("http-01", func(t *testing.T) { acmeWithPebble(t, bin, true) })
+}
+
+func acmeWithPebble(t *testing.T, bin string, http01 bool) {
+	const name = "wisp-acme.test"
+	httpsPort, challengePort := freeTCPPort(t), freeTCPPort(t)
+	pebbleTLSPort, extra := httpsPort, []string(nil)
+	if http01 {
+		pebbleTLSPort = freeTCPPort(t) // nothing listens there
+		extra = []string{"-acme-http", "127.0.0.1:" + strconv.Itoa(challengePort)}
+	}
+	peb := startPebble(t, pebbleTLSPort, challengePort, startDNS(t, name))
 	caFile := filepath.Join(t.TempDir(), "pebble-https-ca.pem")
 	if err := os.WriteFile(caFile, peb.ca.pem, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("SSL_CERT_FILE", caFile) // wisp's ACME client trusts Pebble's API certificate
-	p := startWisp(t, bin, "-http", "127.0.0.1:"+strconv.Itoa(httpsPort), "-acme-domain", name,
-		"-acme-cache", t.TempDir(), "-acme-directory", peb.directory, "-log-level", "debug")
+	args := append([]string{"-http", "127.0.0.1:" + strconv.Itoa(httpsPort), "-acme-domain", name,
+		"-acme-cache", t.TempDir(), "-acme-directory", peb.directory, "-log-level", "debug"}, extra...)
+	p := startWisp(t, bin, args...)
 	want := "https://" + name + ":" + strconv.Itoa(httpsPort)
 	if p.base != want {
 		t.Fatalf("announced %s, want %s", p.base, want)

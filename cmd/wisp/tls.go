@@ -81,7 +81,7 @@ func newHTTPS(c tlsConfig, log *slog.Logger) (*httpsServer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listen -acme-http %s: %w", c.ACMEHTTP, err)
 		}
-		h.challenge = &http.Server{Handler: m.HTTPHandler(nil), ReadHeaderTimeout: 5 * time.Second,
+		h.challenge = &http.Server{Handler: withoutPort(m.HTTPHandler(nil)), ReadHeaderTimeout: 5 * time.Second,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 		go func() {
 			if err := h.challenge.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -92,6 +92,18 @@ func newHTTPS(c tlsConfig, log *slog.Logger) (*httpsServer, error) {
 	}
 	log.Info("ACME certificates", "domains", c.ACMEDomains, "directory", c.ACMEDirectory, "cache", c.ACMECache)
 	return h, nil
+}
+
+// withoutPort drops the port from the Host header before next: autocert matches the host against
+// the domain list as it is, and a CA validating on another port than 80 (Pebble in tests, a port
+// map) sends it with the port. Redirects to https then go to the default port.
+func withoutPort(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if host, _, err := net.SplitHostPort(r.Host); err == nil {
+			r.Host = host
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // close stops the challenge server, if any.
