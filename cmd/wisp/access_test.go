@@ -303,3 +303,25 @@ func decodeJSON(r *http.Request, v *map[string]string) error {
 }
 
 func jsonDecode(r *http.Request, v any) error { return json.NewDecoder(r.Body).Decode(v) }
+
+// The JWKS refresher and the event sender are the server's: their goroutines end with it.
+func TestAccessGoroutinesEndWithServer(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jwks := &testJWKS{}
+	jwks.rotate(t, "a", key)
+	jwksSrv := httptest.NewServer(jwks)
+	defer jwksSrv.Close()
+	hook := httptest.NewServer(newWebhookSite())
+	defer hook.Close()
+	base := runtime.NumGoroutine()
+	t.Run("server", func(t *testing.T) {
+		srv := startServer(t, func(c *config) { c.Access.JWKSURL, c.Access.EventWebhook = jwksSrv.URL, hook.URL+"/events" })
+		if srv.access.tokens == nil || srv.access.events == nil {
+			t.Fatal("no token verifier or event sender")
+		}
+	})
+	http.DefaultClient.CloseIdleConnections()
+	waitFor(t, 10*time.Second, "goroutines back to the count before the server (no slack)", func() bool {
+		return runtime.NumGoroutine() <= base
+	})
+}
