@@ -9,6 +9,9 @@
 //   - media.go: OpenMedia, the one UDP port (and ICE-TCP listener) of every session.
 //   - udpsocket.go: the one wildcard UDP socket split into one pion endpoint per local address
 //     (IP_PKTINFO: which address a datagram came to, and replies from that address).
+//   - egress.go, egress_linux.go: the media socket's sending side (both socket modes): SRTP media
+//     written during a fan-out pass (Media.BeginPass/EndPass, stream.Egress) leaves in sendmmsg
+//     batches flushed when full and when the pass ends; everything else leaves at once.
 //   - peer.go: Peer, the lifecycle a publisher and a viewer share (signals, owned goroutines, one
 //     teardown).
 //   - negotiate.go: Answer, the shared end of an offer/answer exchange (gather, then the SDP the HTTP

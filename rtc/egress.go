@@ -25,9 +25,12 @@ import (
 // it leaves when that pass ends, at most one pass later.
 //
 // Bounded: at most egressBatches batches of egressBatch datagrams of egressSlot bytes each exist
-// (made on first use, then reused); when all are in use (being sent) a datagram is sent at once.
-// Batches leave in the order they were filled, sent by one goroutine at a time (whoever fills or
-// ends one while nobody is sending); the others return at once. Nothing is allocated per datagram.
+// (made on first use, then reused). Batches leave in the order they were filled, sent by one
+// goroutine at a time (whoever fills or ends one while nobody is sending); the others return at
+// once. A writer that finds every batch full and waiting for the sender waits for one to be sent
+// (as a sendto waits for room in the socket buffer): sending its datagram at once would overtake
+// the viewer's packets still in the batches, which the viewer would count as lost. Nothing is
+// allocated per datagram.
 
 // Batch sizes.
 const (
@@ -35,8 +38,9 @@ const (
 	egressBatch = 64
 	// egressSlot is the largest datagram a batch holds; a larger one is sent at once.
 	egressSlot = 2048
-	// egressBatches is how many batches exist at most: one filling while others are sent.
-	egressBatches = 4
+	// egressBatches is how many batches exist at most: one filling while others wait for the
+	// sender (1 MiB of buffers in all).
+	egressBatches = 8
 )
 
 // egress is the sending side of one UDP socket: direct writes, and the batches of fan-out passes.
@@ -53,6 +57,7 @@ type egress struct {
 	free    []*outBatch // batches to reuse
 	made    int         // batches made (at most egressBatches)
 	sending bool        // a goroutine is sending ready batches
+	freed   sync.Cond   // signalled (with mu) when a sent batch is free again
 
 	// counters
 	stats egressStats
@@ -71,8 +76,10 @@ func newEgress(conn *net.UDPConn) (*egress, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media socket: raw access for batched sends: %w", err)
 	}
-	return &egress{conn: conn, raw: raw,
-		ready: make([]*outBatch, 0, egressBatches), free: make([]*outBatch, 0, egressBatches)}, nil
+	e := &egress{conn: conn, raw: raw,
+		ready: make([]*outBatch, 0, egressBatches), free: make([]*outBatch, 0, egressBatches)}
+	e.freed.L = &e.mu
+	return e, nil
 }
 
 // isRTP reports whether b is an RTP packet (not RTCP, STUN, DTLS, TURN or ZRTP): RFC 7983 §7
@@ -92,10 +99,9 @@ func (e *egress) write(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
 		e.mu.Unlock()
 		return e.direct(b, oob, addr)
 	}
-	if e.cur == nil {
+	for e.cur == nil {
 		if e.cur = e.take(); e.cur == nil {
-			e.mu.Unlock()
-			return e.direct(b, oob, addr)
+			e.freed.Wait() // every batch is waiting for the sender, who is sending (see drain)
 		}
 	}
 	e.cur.add(b, oob, addr)
@@ -162,6 +168,7 @@ func (e *egress) drain() {
 		e.mu.Lock()
 		b.reset()
 		e.free = append(e.free, b)
+		e.freed.Broadcast()
 	}
 	e.sending = false
 	e.mu.Unlock()

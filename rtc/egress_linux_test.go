@@ -174,3 +174,73 @@ func TestEgressOverlappingPasses(t *testing.T) {
 		t.Fatalf("%d batched, cur %v, ready %d", b, out.cur, len(out.ready))
 	}
 }
+
+// Concurrent passes (fan-out workers on several cores) each writing their own viewer's packets:
+// every viewer receives all its packets in order, whoever's batch carried them and whoever sent
+// it (a viewer counts a packet that arrives after a later one as lost).
+func TestEgressConcurrentPassesKeepOrder(t *testing.T) {
+	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	out, err := newEgress(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, perWriter, perPass = 3, 600, 40
+	type got struct {
+		seqs []int
+		err  error
+	}
+	results := make(chan got, writers)
+	var tos []netip.AddrPort
+	for range writers {
+		peer, to := peerSocket(t)
+		tos = append(tos, to)
+		go func() {
+			var g got
+			buf := make([]byte, 2048)
+			for len(g.seqs) < perWriter {
+				_ = peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+				n, _, err := peer.ReadFromUDPAddrPort(buf)
+				if err != nil {
+					g.err = err
+					break
+				}
+				g.seqs = append(g.seqs, int(binary.BigEndian.Uint16(buf[2:n])))
+			}
+			results <- g
+		}()
+	}
+	done := make(chan struct{})
+	for w := range writers {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < perWriter; i += perPass {
+				out.begin()
+				for j := i; j < i+perPass; j++ {
+					_, _ = out.write(rtpDatagram(uint16(j), 300), nil, tos[w])
+				}
+				out.end()
+			}
+		}()
+	}
+	for range writers {
+		<-done
+	}
+	for range writers {
+		g := <-results
+		if g.err != nil {
+			t.Fatalf("after %d datagrams: %v", len(g.seqs), g.err)
+		}
+		for i, q := range g.seqs {
+			if q != i {
+				t.Fatalf("viewer got seq %d at position %d", q, i)
+			}
+		}
+	}
+	if b := out.stats.batched.Load(); b != writers*perWriter {
+		t.Fatalf("%d batched, want %d", b, writers*perWriter)
+	}
+}

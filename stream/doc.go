@@ -24,6 +24,8 @@
 //     and its counters with named drop reasons (queue_full, overwritten, write_error) that add up.
 //   - fanout.go: per-core workers that write each packet to their share of the Outputs, so a
 //     Feed's producer never waits on a viewer.
+//   - egress.go: Egress, the seam through which a worker brackets each fan-out pass, so the media
+//     socket (rtc.Media) can send the pass's datagrams in batches when it ends.
 //   - nack.go: NACK answers, each viewer sequence number translated back to the Feed packet that
 //     carried it (before or after a switch).
 //   - keyframe.go, keyframe_{h264,vp8,vp9,av1,h265}.go: each codec's keyframe detector and
