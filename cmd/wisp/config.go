@@ -19,6 +19,7 @@ type config struct {
 	UDPPort     int        // the one UDP port for all media (ICE UDP mux); ICE-TCP uses the same number
 	ICEHost     string     // bind media sockets to this IP only ("" = every interface)
 	ICETCP      bool       // also offer ICE-TCP candidates
+	BatchEgress bool       // send each fan-out pass's SRTP in sendmmsg batches (rtc egress)
 	PublicIPs   []string   // NAT 1:1 addresses announced as host candidates
 	PublicURL   string     // scheme://host for Location headers ("" = from the request)
 	LogLevel    slog.Level // debug, info, warn, error
@@ -58,6 +59,7 @@ func (c *config) settings(r *rawConfig) []setting {
 		count(&c.UDPPort, "udp-port", "8189", "UDP port for all WebRTC media; ICE-TCP uses the same number", 1, 65535),
 		optionalIPv4(&c.ICEHost, "ice-host", "bind media sockets to this IPv4 address only; empty = all interfaces"),
 		boolean(&c.ICETCP, "ice-tcp", "true", "offer ICE-TCP candidates as a fallback", false),
+		boolean(&c.BatchEgress, "batch-egress", "false", "send each fan-out pass's media in sendmmsg batches (fewer syscalls; off until checked on a quiet machine)", false),
 		list(&c.PublicIPs, "public-ip", "public IP announced as host candidate (NAT 1:1); repeatable or comma list", ipv4),
 		baseURL(&c.PublicURL, "public-url", "public base URL for Location headers, e.g. https://live.example.com"),
 		logLevel(&c.LogLevel, "log-level", "info", "debug, info, warn or error"),

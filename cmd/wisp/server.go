@@ -76,10 +76,14 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		return nil, fmt.Errorf("build webrtc api for viewers: %w", err)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	var egress stream.Egress
+	if cfg.BatchEgress {
+		egress = s.media // a fan-out pass's SRTP leaves the media socket in sendmmsg batches
+	}
 	s.registry = stream.NewRegistry(stream.RegistryConfig{
 		Relay:  datarelay.Config{Logger: log.With("side", "relay")},
 		Logger: log,
-		Egress: s.media, // a fan-out pass's SRTP leaves the media socket in sendmmsg batches
+		Egress: egress,
 	})
 	if s.access, err = newAccess(s.ctx, cfg.Access, log); err != nil {
 		s.cancel()
@@ -154,6 +158,9 @@ func (s *server) closeMedia() {
 		_ = s.turn.Close()
 	}
 	if s.media != nil {
+		st := s.media.EgressStats()
+		s.log.Info("media socket sends", "direct", st.Direct, "batched", st.Batched,
+			"batch_calls", st.BatchCalls, "batch_failures", st.BatchFailures)
 		s.media.Close()
 	}
 }
