@@ -133,7 +133,7 @@ func TestStableIDs(t *testing.T) {
 	idRe := regexp.MustCompile(`\bid="([^"]+)"`)
 	want := map[string][]string{
 		IndexPage: {"go", "stream-name", "go-watch", "go-publish", "streams", "streams-status"},
-		PublishPage: {"stream-name", "camera", "screen", "media", "codec", "preview", "key-form", "key", "start", "stop",
+		PublishPage: {"stream-name", "camera", "screen", "media", "codec", "simulcast", "preview", "key-form", "key", "start", "stop",
 			"state", "status", "message-form", "message", "send", "sent"},
 		WatchPage: {"stream-name", "player", "unmute", "state", "status", "stats",
 			"notice", "stat-resolution", "stat-fps", "stat-bitrate", "stat-lost", "stat-decoded", "messages"},

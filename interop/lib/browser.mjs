@@ -5,7 +5,7 @@ import { assert, logPage, pending, waitFor } from "./harness.mjs";
 /**
  * openPublisher opens /publish/{name} in a new context, types the key, presses Start and waits for
  * connected. opts.media ("both", "video", "audio") and opts.codec (a lower-case MIME type such as
- * "video/vp8") are chosen in the page's #media and #codec first.
+ * "video/vp8") are chosen in the page's #media and #codec first; opts.simulcast ticks #simulcast.
  */
 export async function openPublisher(browser, base, name, key, log, opts = {}) {
   const ctx = await browser.newContext({ permissions: ["camera", "microphone"] });
@@ -15,6 +15,7 @@ export async function openPublisher(browser, base, name, key, log, opts = {}) {
   if (key) await page.fill("#key", key);
   if (opts.media) await page.selectOption("#media", opts.media);
   if (opts.codec) await page.selectOption("#codec", opts.codec);
+  if (opts.simulcast) await page.check("#simulcast");
   await page.click("#start");
   await waitFor("publish page #state connected", async () => {
     const s = await page.getAttribute("#state", "data-state");

@@ -15,6 +15,7 @@ const el = {
   screen: byId('screen'),
   media: byId('media'),
   codec: byId('codec'),
+  simulcast: byId('simulcast'),
   preview: byId('preview'),
   keyForm: byId('key-form'),
   key: byId('key'),
@@ -77,6 +78,10 @@ el.key.addEventListener('input', () => {
 
 // --- what to send ---
 const NOT_MEDIA = ['video/rtx', 'video/red', 'video/ulpfec', 'video/flexfec-03'];
+const SIMULCAST = [
+  { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 300000 },
+  { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1500000 },
+];
 
 // The video codecs this browser can send, once each, in its own order.
 function sendableVideoCodecs() {
@@ -199,7 +204,11 @@ async function connect() {
   // The data channel must exist before createOffer so the offer has m=application.
   const dc = pc.createDataChannel('data');
   for (const track of media.getTracks()) {
-    const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
+    const init = { direction: 'sendonly', streams: [media] };
+    // Simulcast (#simulcast): two encodings, rid "l" at half size and "h" at full
+    // size; wisp forwards the one carrying the most bits (RFC 8853, WHIP-03).
+    if (track.kind === 'video' && el.simulcast.checked) init.sendEncodings = SIMULCAST;
+    const tr = pc.addTransceiver(track, init);
     if (track.kind === 'video') {
       if (el.codec.value) preferVideoCodecs(tr, [el.codec.value]);
       else preferVideoCodecs(tr);
@@ -335,6 +344,9 @@ el.media.addEventListener('change', () => {
 });
 el.codec.addEventListener('change', () => {
   if (session) restart(session, `video codec ${el.codec.value || 'automatic'}`);
+});
+el.simulcast.addEventListener('change', () => {
+  if (session) restart(session, el.simulcast.checked ? 'simulcast on' : 'simulcast off');
 });
 fillCodecs();
 el.keyForm.addEventListener('submit', (e) => {
