@@ -38,3 +38,27 @@ func (c Choice) candidates(ranked []Layer) []Layer {
 	}
 	return out
 }
+
+// Manual returns the layer a player's choice names without a bandwidth estimate: the pinned
+// layer while it is active; else, with caps, the highest active layer within them (the lowest
+// active one when none fits). ok is false when the choice is automatic, when it is a pin alone
+// whose layer is inactive or unknown, or when no layer is active: the stream-wide choice applies
+// then, and a pinned layer that returns is taken again on the next call.
+func Manual(ls []Layer, c Choice) (id string, ok bool) {
+	if c.Auto() {
+		return "", false
+	}
+	if c.Pin != "" {
+		if p, found := find(ls, c.Pin); found && p.Active {
+			return p.ID, true
+		}
+		if c.MaxWidth <= 0 && c.MaxHeight <= 0 {
+			return "", false
+		}
+	}
+	cands := c.candidates(Rank(ls))
+	if len(cands) == 0 {
+		return "", false
+	}
+	return cands[len(cands)-1].ID, true
+}

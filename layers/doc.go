@@ -6,7 +6,8 @@
 //   - layer.go: Layer, one encoding as measured at ingest (resolution from its keyframes, bitrate),
 //     and Rank, which orders layers by measured resolution, then bitrate, never by rid name or order.
 //   - choice.go: Choice, what a player asked through the WHEP layer extension (WHEPX-06): a pinned
-//     layer, or caps on width and height, or neither (automatic).
+//     layer, or caps on width and height, or neither (automatic); Manual, the layer a choice names
+//     without a bandwidth estimate (what whep viewers follow today).
 //   - signals.go: Signals, one viewer's bandwidth evidence (send-side estimate capped by what was
 //     really sent, REMB, loss-based estimate) and the budget taken from it.
 //   - chooser.go: Chooser, one viewer's decision: down fast when the budget falls below the current

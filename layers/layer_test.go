@@ -63,3 +63,31 @@ func TestBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestManual: without an estimate, a pin names its layer while active, caps name the highest
+// active layer within them (the lowest when none fits), and otherwise the stream-wide choice
+// applies (ok false), so a pinned layer that stops is left and taken again when it returns.
+func TestManual(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ls     []Layer
+		c      Choice
+		want   string
+		wantOK bool
+	}{
+		{"automatic", obs, Choice{}, "", false},
+		{"pin", obs, Choice{Pin: "2"}, "2", true},
+		{"pinned layer inactive: the stream's choice", off(obs, "0"), Choice{Pin: "0"}, "", false},
+		{"pinned layer unknown: the stream's choice", obs, Choice{Pin: "x"}, "", false},
+		{"pinned layer inactive, caps: within the caps", off(obs, "0"), Choice{Pin: "0", MaxHeight: 720}, "1", true},
+		{"caps", obs, Choice{MaxWidth: 700, MaxHeight: 400}, "1", true},
+		{"caps by resolution, not rid", disagreeing, Choice{MaxWidth: 700}, "c", true},
+		{"caps nothing fits: the lowest", obs, Choice{MaxHeight: 100}, "2", true},
+		{"caps skip inactive layers", off(obs, "1"), Choice{MaxHeight: 400}, "2", true},
+		{"nothing active", off(off(off(obs, "0"), "1"), "2"), Choice{MaxHeight: 400}, "", false},
+	} {
+		if id, ok := Manual(tc.ls, tc.c); id != tc.want || ok != tc.wantOK {
+			t.Errorf("%s: Manual = %q, %v; want %q, %v", tc.name, id, ok, tc.want, tc.wantOK)
+		}
+	}
+}

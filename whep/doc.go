@@ -11,7 +11,9 @@
 //     capability URLs under the session URL, destroyed with the session.
 //   - layer.go, layerevent.go: the layer extension (WHEPX-06): POST/DELETE on {session}/layer
 //     parsed into a layers.Choice for a LayerSelector, and the "layers" event listing every layer.
-//     Routed and advertised only for a viewer that implements LayerSelector (issue 12).
+//   - viewerlayer.go: the Viewer is a LayerSelector: its layers are the video Track's Feeds, and
+//     a keeper goroutine (started by the first choice) makes its Output follow the pinned or capped
+//     layer, or the stream-wide choice again (layers.Manual).
 //   - config.go: Config, everything the package is given by main.
 //
 // A viewer may arrive before the publisher: it is accepted, and media starts when the publisher

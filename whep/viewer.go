@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/wisp-media/wisp/datarelay"
+	"github.com/wisp-media/wisp/layers"
 	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
 	"github.com/wisp-media/wisp/wish"
@@ -44,6 +45,10 @@ type Viewer struct {
 	outputs []*stream.Output        // started; their counters stay readable after the session ends
 	events  map[string]*eventStream // server-sent event streams (events.go), destroyed with the session
 	subs    []*datarelay.Subscription
+	// the player's layer choice (viewerlayer.go); its keeper starts with the first choice
+	layerChoice layers.Choice
+	layerKeeper bool
+	layerWake   chan struct{} // capacity 1: wakes the keeper for a new choice
 }
 
 // ID is the session id, the last segment of the session URL.
@@ -81,7 +86,7 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 	log := cfg.Logger.With("stream", st.Name(), "session", id, "kind", "whep", "remote", remote)
 	ice := rtc.NewICE(peer.PC())
 	v := &Viewer{Peer: peer, ICEState: wish.NewICEState(ice, log),
-		id: id, stream: st, pc: peer.PC(), ice: ice, cfg: cfg, log: log}
+		id: id, stream: st, pc: peer.PC(), ice: ice, cfg: cfg, log: log, layerWake: make(chan struct{}, 1)}
 	v.pc.OnDataChannel(v.onDataChannel)
 
 	answer, err := v.negotiate(ctx, offer)
