@@ -162,6 +162,7 @@ func (p *Peer) run(connectTimeout time.Duration, h PeerHooks) {
 	defer close(p.done)
 	reap := time.NewTimer(connectTimeout)
 	defer reap.Stop()
+	wasConnected := false
 	select {
 	case <-p.ctx.Done():
 	case <-p.failed:
@@ -169,6 +170,7 @@ func (p *Peer) run(connectTimeout time.Duration, h PeerHooks) {
 		p.setReason(ReasonNeverConnected)
 		h.Log.Info("never connected: reaped")
 	case <-p.connected:
+		wasConnected = true
 		h.Log.Info("connected")
 		if h.Connected != nil {
 			h.Connected()
@@ -183,7 +185,10 @@ func (p *Peer) run(connectTimeout time.Duration, h PeerHooks) {
 	p.mu.Unlock()
 	p.setReason(ReasonShutdown) // only the server's context ended it
 	p.cancel()
-	remote := p.mediaRemote()
+	remote := ""
+	if wasConnected { // before, pion may still be starting the transport the pair is read from
+		remote = p.mediaRemote()
+	}
 	sent, received := p.Traffic()
 	if h.Closing != nil {
 		h.Closing()
