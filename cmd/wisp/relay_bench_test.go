@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wisp-media/wisp/client"
+)
+
+// BenchmarkRelayMessage is what one relayed data-channel message costs per viewer, end to end
+// through real pion peers on loopback: the publisher sends a 64-byte message, wisp's relay writes
+// it to every viewer's data channel (one SCTP packet and one DTLS record each), and every viewer
+// has it before the next is sent. One op is one message to one viewer. cpu-µs/op is the whole
+// test process's CPU (rusage): wisp's side and the pion clients' (their DTLS decryption, SCTP and
+// SACKs), so it bounds wisp's share from above; ns/op is wall time.
+//
+//	go test -run '^$' -bench RelayMessage -benchtime 2000x ./cmd/wisp
+func BenchmarkRelayMessage(b *testing.B) {
+	for _, n := range []int{10, 50} {
+		b.Run(fmt.Sprintf("viewers=%d", n), func(b *testing.B) { benchRelay(b, n) })
+	}
+}
+
+func benchRelay(b *testing.B, n int) {
+	srv := startServer(b, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	m := openMedia(b) // WHIP needs a media track; its clip plays once (a few seconds), then only data flows
+	pub, err := client.Publish(ctx, srv.whipURL("r"), client.PublishOptions{Audio: m.audio, DataChannel: "data"})
+	if err != nil {
+		b.Fatalf("publish: %v", err)
+	}
+	defer pub.Close()
+	var viewers []*client.Viewer
+	for i := 0; i < n; i++ {
+		v, err := client.View(ctx, srv.whepURL("r"), client.ViewOptions{Audio: true, DataChannel: "data"})
+		if err != nil {
+			b.Fatalf("view %d: %v", i, err)
+		}
+		defer v.Close()
+		viewers = append(viewers, v)
+	}
+	st, ok := srv.registry.Get("r")
+	if !ok {
+		b.Fatal("stream r not in registry")
+	}
+	waitFor(b, 30*time.Second, "relay subscribers", func() bool { return st.Relay().Stats().Subscribers == n })
+	<-pub.DataOpen()
+	msg := make([]byte, 64)
+	var before, after syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	start := time.Now()
+	msgs := 0
+	for b.Loop() { // b.N counts messages; ops are reported per viewer below
+		msgs++
+		if err := pub.Send(msg); err != nil {
+			b.Fatal(err)
+		}
+		for i, v := range viewers {
+			select {
+			case <-v.Messages():
+			case <-time.After(10 * time.Second):
+				b.Fatalf("viewer %d: message %d did not arrive", i, msgs)
+			}
+		}
+	}
+	elapsed := time.Since(start)
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) * time.Nanosecond
+	per := float64(msgs * n)
+	b.ReportMetric(float64(elapsed.Nanoseconds())/per, "wall-ns/msg-viewer")
+	b.ReportMetric(float64(cpu.Microseconds())/per, "cpu-µs/msg-viewer")
+}
