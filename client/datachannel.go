@@ -63,16 +63,23 @@ func (o *outbox) send(data []byte, text bool) error {
 // run on pion's read loops, so they only make a non-blocking send.
 type inbox struct {
 	ch      chan Message
+	hook    func(Message) // replaces ch when set
 	dropped atomic.Int64
 	count   atomic.Int64
 }
 
-func newInbox() *inbox { return &inbox{ch: make(chan Message, inboxSize)} }
+func newInbox(hook func(Message)) *inbox {
+	return &inbox{ch: make(chan Message, inboxSize), hook: hook}
+}
 
 func (in *inbox) attach(dc *webrtc.DataChannel) {
 	label := dc.Label()
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
 		in.count.Add(1)
+		if in.hook != nil {
+			in.hook(Message{Label: label, Data: m.Data, Text: m.IsString, At: time.Now()})
+			return
+		}
 		select {
 		case in.ch <- Message{Label: label, Data: m.Data, Text: m.IsString, At: time.Now()}:
 		default:

@@ -25,6 +25,14 @@ type ViewOptions struct {
 	HTTPClient *http.Client // nil: http.DefaultClient
 	// Config is the PeerConnection's configuration: ICE servers, a relay-only transport policy.
 	Config webrtc.Configuration
+	// OnTrack, if set, takes over each remote track instead of the Viewer's own read loop (no
+	// frames, audio packets or packet records are kept for it): it runs on a goroutine the Viewer
+	// owns and must return once reading the track fails (Close ends every track). A server
+	// relaying the stream (wisp's pull from another node) writes the packets on this way.
+	OnTrack func(*webrtc.TrackRemote)
+	// OnMessage, if set, receives every data channel message instead of Messages. It runs on
+	// pion's read loop, in order, and must not block.
+	OnMessage func(Message)
 }
 
 // AudioPacket is one RTP packet of the audio track.
@@ -68,7 +76,7 @@ func View(ctx context.Context, endpoint string, opt ViewOptions) (*Viewer, error
 	v := &Viewer{
 		s:      s,
 		opt:    opt,
-		in:     newInbox(),
+		in:     newInbox(opt.OnMessage),
 		frames: make(chan Frame, inboxSize),
 		audio:  make(chan AudioPacket, inboxSize),
 	}
@@ -106,6 +114,10 @@ func (v *Viewer) setup() error {
 	}
 	v.s.pc.OnDataChannel(v.in.attach) // channels the server opens on the same association
 	v.s.pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		if v.opt.OnTrack != nil {
+			v.s.spawn(func() { v.opt.OnTrack(t) })
+			return
+		}
 		v.s.spawn(func() { v.receive(t) })
 	})
 	return nil

@@ -125,6 +125,7 @@ func (r *Relay) Publish(m Message) error {
 		return fmt.Errorf("publish on %q: %w", m.Label, ErrClosed)
 	}
 	subs := r.byLabel[m.Label] // copy-on-write, so holding the slice is a snapshot
+	all := r.byLabel[AllLabels]
 	r.mu.Unlock()
 
 	if len(m.Data) > r.cfg.MaxMessage {
@@ -132,6 +133,12 @@ func (r *Relay) Publish(m Message) error {
 		return fmt.Errorf("publish on %q: %d bytes, max %d: %w", m.Label, len(m.Data), r.cfg.MaxMessage, ErrTooLarge)
 	}
 	r.published.Add(1)
+	if len(all) > 0 {
+		framed := &item{data: Frame(m)}
+		for _, s := range all {
+			s.offer(framed)
+		}
+	}
 	if len(subs) == 0 {
 		return nil
 	}

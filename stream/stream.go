@@ -97,6 +97,13 @@ func (s *Stream) ClearPublisher(p Publisher) bool {
 	return true
 }
 
+// Publisher returns the stream's publisher now, nil if none.
+func (s *Stream) Publisher() Publisher {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.publisher
+}
+
 // IsPublisher reports whether p is the stream's publisher now; one that another replaced is not.
 func (s *Stream) IsPublisher(p Publisher) bool {
 	s.mu.Lock()

@@ -18,6 +18,9 @@ type Config struct {
 	// RequirePublisher answers a viewer of a stream with no live publisher 409 + Retry-After
 	// (WHEP-04) instead of accepting it to wait for the publisher.
 	RequirePublisher bool
+	// Cluster, if set, authenticates pulls by other nodes and pulls remote streams for local
+	// viewers (cluster.go); nil on a single node.
+	Cluster Cluster
 }
 
 func (c Config) withDefaults() Config {

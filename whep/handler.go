@@ -61,14 +61,15 @@ func (h *Handler) Register(e *echo.Echo) {
 func (h *Handler) post(c echo.Context) error {
 	r := c.Request()
 	name := c.Param("stream")
-	if err := h.cfg.AuthorizePost(r, name); err != nil {
+	pull, err := h.authorize(r, name)
+	if err != nil {
 		return respond(c, err)
 	}
 	offer, err := wish.ReadOffer(r, h.cfg.MaxBody, wish.Receives)
 	if err != nil {
 		return respond(c, err)
 	}
-	v, answer, err := h.watch(r.Context(), name, offer, r.RemoteAddr)
+	v, answer, err := h.watch(r.Context(), name, offer, r.RemoteAddr, pull)
 	if err != nil {
 		return respond(c, err)
 	}
@@ -101,7 +102,7 @@ func (h *Handler) delete(c echo.Context) error {
 }
 
 // watch negotiates and records a viewer session holding the stream.
-func (h *Handler) watch(reqCtx context.Context, name string, offer rtc.Offer, remote string) (*Viewer, string, error) {
+func (h *Handler) watch(reqCtx context.Context, name string, offer rtc.Offer, remote string, pull bool) (*Viewer, string, error) {
 	return h.sessions.Open(reqCtx, h.cfg.Registry, name, h.cfg.NegotiateTimeout,
 		func(ctx context.Context, st *stream.Stream) (*Viewer, string, error) {
 			if h.cfg.RequirePublisher && !st.Info().Live {
@@ -112,7 +113,18 @@ func (h *Handler) watch(reqCtx context.Context, name string, offer rtc.Offer, re
 			if err := checkCodecs(st.Info(), offer); err != nil {
 				return nil, "", err
 			}
-			return watch(ctx, h.ctx, h.cfg, st, offer, remote, func(v *Viewer) { h.sessions.Ended(h.cfg.Registry, st, v) })
+			release, err := h.join(st, pull)
+			if err != nil {
+				return nil, "", err
+			}
+			v, answer, err := watch(ctx, h.ctx, h.cfg, st, offer, remote, pull, func(v *Viewer) {
+				release()
+				h.sessions.Ended(h.cfg.Registry, st, v)
+			})
+			if err != nil {
+				release()
+			}
+			return v, answer, err
 		})
 }
 

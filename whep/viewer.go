@@ -34,6 +34,7 @@ type Viewer struct {
 	ice    *rtc.ICE
 	log    *slog.Logger
 	cfg    Config
+	pull   bool    // a pull by another node: its PullLabel channel carries every label
 	starts []start // the Tracks this viewer receives, started once it is connected
 
 	// RTCP from the player, counted for the metrics (per RTCP packet, not per media packet)
@@ -77,7 +78,7 @@ func (v *Viewer) Stream() *stream.Stream { return v.stream }
 // onEnd runs once when the session ends, after it released everything; serverCtx bounds the
 // session's life, ctx bounds negotiation only.
 // remote is the client's HTTP address, for the session's log lines.
-func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer rtc.Offer, remote string, onEnd func(*Viewer)) (*Viewer, string, error) {
+func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer rtc.Offer, remote string, pull bool, onEnd func(*Viewer)) (*Viewer, string, error) {
 	peer, err := rtc.NewPeer(cfg.API, serverCtx)
 	if err != nil {
 		return nil, "", err
@@ -86,7 +87,10 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 	log := cfg.Logger.With("stream", st.Name(), "session", id, "kind", "whep", "remote", remote)
 	ice := rtc.NewICE(peer.PC())
 	v := &Viewer{Peer: peer, ICEState: wish.NewICEState(ice, log),
-		id: id, stream: st, pc: peer.PC(), ice: ice, cfg: cfg, log: log, layerWake: make(chan struct{}, 1)}
+		id: id, stream: st, pc: peer.PC(), ice: ice, cfg: cfg, log: log, layerWake: make(chan struct{}, 1), pull: pull}
+	if pull {
+		v.log = log.With("pull", true)
+	}
 	v.pc.OnDataChannel(v.onDataChannel)
 
 	answer, err := v.negotiate(ctx, offer)
@@ -214,7 +218,11 @@ func (v *Viewer) onDataChannel(dc *webrtc.DataChannel) {
 			return
 		}
 		// Subscribe only starts the subscription's goroutine: bookkeeping, safe under the lock.
-		sub := v.stream.Relay().Subscribe(dc.Label(), dc)
+		label := dc.Label()
+		if v.pull && label == PullLabel {
+			label = datarelay.AllLabels
+		}
+		sub := v.stream.Relay().Subscribe(label, dc)
 		v.subs = append(v.subs, sub)
 		v.mu.Unlock()
 		// Not started once the session is closing; closeFeeds then closes sub, and closing the

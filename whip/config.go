@@ -19,6 +19,9 @@ type Config struct {
 	KeyframeInterval time.Duration
 	// NoReplace makes a second publisher get 409 instead of replacing the live one (WHIP-06).
 	NoReplace bool
+	// Leases, if set, makes every publisher take its stream's cluster lease (lease.go); nil on a
+	// single node.
+	Leases Leaser
 }
 
 func (c Config) withDefaults() Config {

@@ -33,6 +33,7 @@ type Publisher struct {
 	pc     *webrtc.PeerConnection
 	log    *slog.Logger
 	cfg    Config
+	lease  Lease // the stream's cluster lease; nil on a single node
 
 	// written by the video readers and the chooser, read by the keyframe loop
 	videoSSRC atomic.Uint32 // SSRC of the video layer viewers follow, for PLIs
@@ -69,8 +70,15 @@ func publish(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offe
 		peer.Abort()
 		return nil, "", err
 	}
-	old, err := st.SetPublisher(p, !cfg.NoReplace)
+	if cfg.Leases != nil {
+		if err := p.takeLease(ctx); err != nil {
+			peer.Abort()
+			return nil, "", err
+		}
+	}
+	old, err := st.SetPublisher(p, !cfg.NoReplace || p.yielding(st))
 	if err != nil {
+		p.stopLease()
 		peer.Abort()
 		return nil, "", err
 	}
@@ -79,10 +87,14 @@ func publish(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offe
 		_ = wish.CloseBecause(old, rtc.ReasonReplaced)
 	}
 	p.Go(p.keyframes)
+	if p.lease != nil {
+		go p.watchLease() // not the session's own: it closes the session, which waits for those
+	}
 	peer.Run(cfg.ConnectTimeout, rtc.PeerHooks{
 		Log: log,
 		Ended: func() {
 			p.stream.ClearPublisher(p)
+			p.stopLease()
 			if onEnd != nil {
 				onEnd(p)
 			}
@@ -175,6 +187,9 @@ func (p *Publisher) read(remote *webrtc.TrackRemote, feed *stream.Feed, l *layer
 				p.arrived(l)
 			}
 		}
+		if p.lease != nil && !p.lease.Valid() {
+			continue // fenced: the stream may be another node's now (lease.go)
+		}
 		_ = in.WriteRTP(&pkt) // fails only once the Feed is closed, as the read loop ends
 	}
 }
@@ -264,6 +279,9 @@ func (p *Publisher) onDataChannel(dc *webrtc.DataChannel) {
 	label := dc.Label()
 	p.log.Info("data channel", "label", label)
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
+		if p.lease != nil && !p.lease.Valid() {
+			return // fenced, as the media
+		}
 		// Publish never blocks: pion's SCTP loop is never held up by a viewer.
 		if err := relay.Publish(datarelay.Message{Label: label, Data: m.Data, Text: m.IsString}); err != nil {
 			p.log.Debug("relay publish", "err", err)

@@ -28,7 +28,7 @@ type wispProc struct {
 func buildWisp(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "wisp")
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin := filepath.Join(goRoot(), "bin", "go")
 	if out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -42,6 +42,12 @@ func startWisp(t *testing.T, bin string, extra ...string) *wispProc {
 	t.Helper()
 	args := append([]string{"-http", "127.0.0.1:0", "-ice-host", "127.0.0.1", "-ice-tcp=false",
 		"-udp-port", strconv.Itoa(freeUDPPort(t)), "-rate-limit", "0", "-metrics", "off"}, extra...)
+	return startWispArgs(t, bin, args)
+}
+
+// startWispArgs runs bin with exactly args and waits for its announced URL; see startWisp.
+func startWispArgs(t *testing.T, bin string, args []string) *wispProc {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "WISP_PUBLISH_KEYS=", "WISP_WATCH_KEYS=")
 	stdout, err := cmd.StdoutPipe()
@@ -83,6 +89,9 @@ func startWisp(t *testing.T, bin string, extra ...string) *wispProc {
 	}
 	return p
 }
+
+// goRoot is the toolchain running the test.
+func goRoot() string { return runtime.GOROOT() }
 
 // signal sends sig to the process.
 func (p *wispProc) signal(t *testing.T, sig syscall.Signal) {

@@ -45,9 +45,10 @@ type config struct {
 	Metrics        string
 	MetricsStreams int
 	// Pprof is the listen address of the runtime profiles ("" = off); see pprof.go.
-	Pprof  string
-	Access accessConfig // signed tokens and webhooks (access.go)
-	TURN   turnConfig   // the built-in TURN server (turn.go)
+	Pprof   string
+	Access  accessConfig  // signed tokens and webhooks (access.go)
+	TURN    turnConfig    // the built-in TURN server (turn.go)
+	Cluster clusterConfig // several nodes as one service (cluster.go); off without -redis
 }
 
 // settings declares every setting of the server, each bound to the config field it fills; the
@@ -97,6 +98,11 @@ func (c *config) settings(r *rawConfig) []setting {
 		httpURL(&c.Access.AuthWebhook, "auth-webhook", "URL asked (JSON POST) before every WHIP/WHEP POST; 2xx admits, 4xx refuses, no answer refuses with 503"),
 		duration(&c.Access.AuthWebhookTimeout, "auth-webhook-timeout", "2s", "how long the auth webhook may take", false),
 		httpURL(&c.Access.EventWebhook, "event-webhook", "URL told (JSON POST) when a publisher starts and stops; retried, never blocks media"),
+		text(&c.Cluster.Redis, "redis", "", "redis://host:6379/0 (or rediss://, unix:///path): run as one node of a cluster with this Redis as its directory; empty = a single node").withEnv("WISP_REDIS_URL"),
+		httpURL(&c.Cluster.NodeURL, "node-url", "this node's internal base URL, where other nodes pull streams from (required with -redis)"),
+		text(&c.Cluster.NodeID, "node-id", "", "this node's id in the cluster; empty = the host:port of -node-url"),
+		secretText(&c.Cluster.Secret, "cluster-secret", "shared secret (16 bytes or more) signing node-to-node pull tokens (required with -redis)"),
+		duration(&c.Cluster.LeaseTTL, "cluster-lease-ttl", "10s", "how long a stream's ownership lives without a refresh: a frozen node stops forwarding after it, a dead node's streams move after it", false),
 	}
 }
 
@@ -148,6 +154,9 @@ func (c *config) finish(r rawConfig) error {
 		return err
 	}
 	if err := c.TURN.check(c.TLS); err != nil {
+		return err
+	}
+	if err := c.Cluster.check(); err != nil {
 		return err
 	}
 	if r.keysFile != "" {

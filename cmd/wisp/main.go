@@ -17,6 +17,8 @@ import (
 	"runtime/debug"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // defaultGCPercent is wisp's GOGC when the environment sets none.
@@ -37,6 +39,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 2
 	}
 	log := newLogger(cfg, stderr)
+	redis.SetLogger(redisLogger{log.With("side", "redis")}) // go-redis prints to stderr otherwise
 	if getenv("GOGC") == "" {
 		// wisp allocates little once sessions are up, so a tighter heap goal costs about 1 % of a
 		// core and saves about 0.1 MB per viewer (docs/benchmarks.md). GOGC overrides it.

@@ -90,5 +90,13 @@ func servePage(c echo.Context, pages fs.FS, name, ancestors string) error {
 // listStreams is GET /api/streams: every stream with its viewer count.
 func (s *server) listStreams(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
+	if s.cluster != nil {
+		list, degraded := s.cluster.streams(c.Request().Context(), s.registry.List())
+		dir := "ok"
+		if degraded {
+			dir = "unavailable"
+		}
+		return c.JSON(http.StatusOK, map[string]any{"streams": list, "node": s.cluster.cfg.NodeID, "directory": dir})
+	}
 	return c.JSON(http.StatusOK, map[string]any{"streams": s.registry.List()})
 }

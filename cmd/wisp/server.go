@@ -42,6 +42,7 @@ type server struct {
 	metrics  *metrics.Metrics
 	metricsL *metrics.Server // the -metrics listener; nil when off
 	turn     *turn.Server    // the built-in TURN server; nil when off
+	cluster  *clusterNode    // nil: a single node
 }
 
 // newServer opens the media sockets and builds everything; serve starts answering HTTP.
@@ -90,6 +91,18 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		s.closeMedia()
 		return nil, err
 	}
+	var leases whip.Leaser
+	var clusterSide whep.Cluster
+	if cfg.Cluster.Redis != "" {
+		load := func() int { return s.whip.Len() + s.whep.Len() }
+		if s.cluster, err = newClusterNode(cfg.Cluster, s.registry, load, log); err != nil {
+			s.access.close(context.Background())
+			s.cancel()
+			s.closeMedia()
+			return nil, err
+		}
+		leases, clusterSide = s.cluster, s.cluster
+	}
 	iceServers := wish.ICEServers{URLs: cfg.ICEServers, Secret: s.cfg.TURNSecret, Builtin: s.builtinTURN()}
 	patch := wish.PatchPolicy{LenientIfMatch: cfg.LenientIfMatch, NoRestart: cfg.NoICERestart}
 	var observer wish.Observer
@@ -104,9 +117,10 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 			ICEServers: iceServers, Patch: patch, BaseURL: cfg.PublicURL, ConnectTimeout: cfg.ConnectTimeout}
 	}
 	s.whip = whip.NewHandler(s.ctx, whip.Config{API: api, Registry: s.registry,
-		Endpoint: endpoint(cfg.PublishKeys, wish.ActionPublish), NoReplace: cfg.NoReplace})
+		Endpoint: endpoint(cfg.PublishKeys, wish.ActionPublish), NoReplace: cfg.NoReplace, Leases: leases})
 	s.whep = whep.NewHandler(s.ctx, whep.Config{API: viewAPI, Registry: s.registry,
-		Endpoint: endpoint(cfg.WatchKeys, wish.ActionWatch), RequirePublisher: cfg.WHEPRequirePublisher})
+		Endpoint: endpoint(cfg.WatchKeys, wish.ActionWatch), RequirePublisher: cfg.WHEPRequirePublisher,
+		Cluster: clusterSide})
 	s.limits = newLimits(cfg.Limits, func() int { return s.whip.Len() + s.whep.Len() })
 	s.echo = s.routes()
 	s.http = &http.Server{
@@ -125,6 +139,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		}
 	}
 	s.http.RegisterOnShutdown(s.whep.StopEvents) // event streams must not hold up a graceful shutdown
+	s.cluster.start()
 	return s, nil
 }
 
@@ -187,6 +202,7 @@ func (s *server) shutdown(ctx context.Context) error {
 	// every in-flight write on the shared socket (a write deadline of now) when one session's
 	// write context is cancelled, so sessions closing together could lose each other's DTLS
 	// close_notify and leave their peers to time out (TestSIGTERMClosesSessions).
+	s.cluster.close() // pulls end before the sessions they feed
 	s.whip.Close()
 	s.whep.Close()
 	s.access.close(ctx) // the stopped events of the sessions just closed, within ctx
