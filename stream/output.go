@@ -17,14 +17,12 @@ import (
 // follows until then (audio, which has no keyframes, changes at the next packet; so does an
 // output whose Feed has ended, as after a publisher restart).
 type Output struct {
+	// Hot fields first, read or written for every packet, so they share few cache lines.
+
 	// set at Bind, immutable
-	id     string
 	ssrc   uint32
 	kind   webrtc.RTPCodecType
 	writer webrtc.TrackLocalWriter
-	pt     map[string]uint8 // codec key → negotiated payload type
-	tsEnd  uint32           // catch-up: the timestamp from which the original timeline resumes
-	keyTS  uint32           // catch-up: the keyframe's timestamp; its packets go in one burst
 
 	choice atomic.Pointer[Feed] // the viewer's own choice; nil follows the Track's (Follow)
 	feed   atomic.Pointer[Feed] // the Feed followed now; written by the worker (and Start)
@@ -32,7 +30,6 @@ type Output struct {
 
 	// owned by the output's worker (and Start, before the worker has it)
 	from    uint64 // the Feed packet from which the output follows (older queued events are stale)
-	cursor  uint64 // next cached packet to replay while !live
 	seqOff  uint64 // out extended seq = Feed extended seq + seqOff
 	tsOff   uint32 // out timestamp = Feed timestamp + tsOff (before catch-up compression)
 	lastTS  uint32 // timestamp of the newest packet sent
@@ -41,16 +38,25 @@ type Output struct {
 	curPT   uint8
 	curPTOK bool
 
+	compressing atomic.Bool   // timestamps before tsEnd are still being compressed
 	lastOut     atomic.Uint64 // newest extended sequence number sent; 0 before the first
 	firstSent   atomic.Int64  // Unix ns of the first packet sent (a keyframe's, for video); 0 before
-	compressing atomic.Bool   // timestamps before tsEnd are still being compressed
+	stats       outputCounters
+
+	// Cold fields.
+
+	// set at Bind, immutable
+	id    string
+	pt    map[string]uint8 // codec key → negotiated payload type
+	tsEnd uint32           // catch-up: the timestamp from which the original timeline resumes
+	keyTS uint32           // catch-up: the keyframe's timestamp; its packets go in one burst
+
+	cursor uint64 // owned by the worker: next cached packet to replay while !live
 
 	// guarded by mu: the segments of the output's sequence line, for NACK translation
 	mu   sync.Mutex
 	segs [maxSegments]segment
 	nseg int
-
-	stats outputCounters
 }
 
 // maxSegments is how many Feed changes back an output answers NACKs for: the packets sent before
