@@ -21,6 +21,8 @@ var (
 	descResent    = prometheus.NewDesc("wisp_retransmitted_packets_total", "Packets resent in answer to viewers' NACKs.", nil, nil)
 	descKeyframes = prometheus.NewDesc("wisp_keyframe_requests_total",
 		"Keyframe requests (PLI, FIR) received from viewers.", nil, nil)
+	descDirectory = prometheus.NewDesc("wisp_cluster_directory_up",
+		"1 while the cluster directory (Redis) answers this node, 0 while it is unreachable (the node still serves; degraded). Cluster nodes only.", nil, nil)
 	descRelay = prometheus.NewDesc("wisp_datarelay_messages_total",
 		"Publisher data-channel messages relayed to viewers: delivered or dropped.", []string{"result"}, nil)
 )
@@ -31,7 +33,7 @@ type collector struct{ m *Metrics }
 // Describe sends the families' descriptions.
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descStreams, descSessions, descViewers, descIngress, descEgress,
-		descPackets, descDropped, descNACKs, descResent, descKeyframes, descRelay} {
+		descPackets, descDropped, descNACKs, descResent, descKeyframes, descRelay, descDirectory} {
 		ch <- d
 	}
 }
@@ -203,4 +205,13 @@ func (m *Metrics) emit(ch chan<- prometheus.Metric, states []StreamState, curren
 	counter(descKeyframes, all.KeyframeRequests)
 	counter(descRelay, all.relayDelivered, "delivered")
 	counter(descRelay, all.relayDropped, "dropped")
+	if d, ok := m.cfg.Source.(DirectorySource); ok {
+		if up, clustered := d.DirectoryUp(); clustered {
+			v := 0.0
+			if up {
+				v = 1
+			}
+			gauge(descDirectory, v)
+		}
+	}
 }

@@ -56,6 +56,12 @@ type StreamState struct {
 	RelayDelivered, RelayDropped uint64
 }
 
+// DirectorySource is a Source of a cluster node: whether the cluster directory (Redis) answered
+// the node's last registration. ok is false on a single node (no wisp_cluster_directory_up).
+type DirectorySource interface {
+	DirectoryUp() (up, ok bool)
+}
+
 // Source is the server as the metrics read it at a scrape.
 type Source interface {
 	// Streams lists every stream the server holds.

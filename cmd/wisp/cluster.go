@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -71,8 +72,10 @@ type clusterNode struct {
 	edge   *pull.Edge
 	load   func() int // local sessions, for the registry
 	stop   chan struct{}
-	wg     sync.WaitGroup
-	once   sync.Once
+	// unreachable: the last registration failed (Redis down): still serving, but degraded
+	unreachable atomic.Bool
+	wg          sync.WaitGroup
+	once        sync.Once
 }
 
 // redisLogger routes go-redis's own messages to slog (it prints to stderr otherwise).
@@ -127,12 +130,22 @@ func (n *clusterNode) register() {
 			n.log.Info("directory reachable again")
 		}
 		failing = err != nil
+		n.unreachable.Store(failing)
 		select {
 		case <-n.stop:
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// directoryUp reports whether the cluster directory answered the last registration; ok is false
+// on a single node.
+func (n *clusterNode) directoryUp() (up, ok bool) {
+	if n == nil {
+		return false, false
+	}
+	return !n.unreachable.Load(), true
 }
 
 // Take implements whip.Leaser: the stream's lease for a new publisher on this node, refreshed

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"crypto/sha256"
 	"net/http"
 	"os"
@@ -162,4 +163,39 @@ func TestDrainSecondSignal(t *testing.T) {
 	if !strings.Contains(p.logs.String(), "second signal") {
 		t.Errorf("the log does not say the second signal ended the drain")
 	}
+}
+
+// A cluster node whose directory (Redis) is unreachable still serves, so it stays ready: /readyz
+// answers 200 and says it is degraded, and wisp_cluster_directory_up is 0. A single node has no
+// such metric.
+func TestReadyWhenDirectoryDown(t *testing.T) {
+	single := startServer(t, func(c *config) { c.Metrics = "127.0.0.1:0" })
+	if single.find(t) {
+		t.Fatal("a single node exports wisp_cluster_directory_up")
+	}
+	srv := startServer(t, func(c *config) {
+		c.Metrics = "127.0.0.1:0"
+		c.Cluster = clusterConfig{Redis: "redis://127.0.0.1:" + strconv.Itoa(freeTCPPort(t)), NodeURL: "http://127.0.0.1:1",
+			NodeID: "n1", Secret: "0123456789abcdef0123", LeaseTTL: 3 * time.Second}
+	})
+	waitFor(t, 5*time.Second, "/readyz to say degraded", func() bool {
+		r, err := http.Get(srv.base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		body, _ := io.ReadAll(r.Body)
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("/readyz with the directory down: %d, want 200 (the node still serves)", r.StatusCode)
+		}
+		return strings.Contains(string(body), "degraded")
+	})
+	if got := scrapeMetrics(t, srv).value(t, "wisp_cluster_directory_up"); got != 0 {
+		t.Fatalf("wisp_cluster_directory_up = %v with Redis down, want 0", got)
+	}
+}
+
+// find reports whether the server exports wisp_cluster_directory_up.
+func (s *testServer) find(t *testing.T) bool {
+	return scrapeMetrics(t, s).find("wisp_cluster_directory_up") != nil
 }

@@ -30,6 +30,10 @@ func (s *server) registerHealth(e *echo.Echo) {
 			h.Set("Retry-After", drainRetryAfter)
 			return c.String(http.StatusServiceUnavailable, "draining: new sessions are refused\n")
 		}
+		if up, clustered := s.cluster.directoryUp(); clustered && !up {
+			// Still serving its own sessions: ready, but say so (and wisp_cluster_directory_up 0).
+			return c.String(http.StatusOK, "ready, degraded: the cluster directory (Redis) is unreachable\n")
+		}
 		return c.String(http.StatusOK, "ready\n")
 	})
 }

@@ -40,6 +40,9 @@ func (m metricsSource) Streams() []metrics.StreamState {
 	return out
 }
 
+// DirectoryUp reports whether the cluster directory answers (ok false on a single node).
+func (m metricsSource) DirectoryUp() (up, ok bool) { return m.s.cluster.directoryUp() }
+
 // Sessions is the number of live sessions of a kind.
 func (m metricsSource) Sessions(kind string) int {
 	if kind == metrics.KindWHIP {
