@@ -206,8 +206,8 @@ func (e *Edge) step(st *stream.Stream, cur *session) *session {
 	case errors.Is(err, cluster.ErrNoOwner), err == nil && owner.Node == e.cfg.Node:
 		if cur != nil {
 			e.log.Info("pull ended: the stream has no other owner", "stream", st.Name(), "from", cur.owner.Node)
+			e.closeLater(cur)
 		}
-		cur.Close()
 		return nil
 	case err != nil:
 		return cur // the directory is away: serve on with what there is
@@ -217,7 +217,7 @@ func (e *Edge) step(st *stream.Stream, cur *session) *session {
 	}
 	if cur != nil {
 		e.log.Info("stream moved: pulling from its new owner", "stream", st.Name(), "from", cur.owner.Node, "to", owner.Node, "epoch", owner.Epoch)
-		cur.Close()
+		e.closeLater(cur)
 	}
 	next, err := e.start(st, owner)
 	if err != nil {
@@ -225,6 +225,18 @@ func (e *Edge) step(st *stream.Stream, cur *session) *session {
 		return nil
 	}
 	return next
+}
+
+// closeLater detaches a pull from its stream now and closes it on a goroutine of the Edge: its
+// DELETE may wait on an owner that is frozen or gone, and the next pull must not wait for that.
+// Called from a loop, so the WaitGroup is above zero.
+func (e *Edge) closeLater(s *session) {
+	s.detach()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		s.Close()
+	}()
 }
 
 // ended reports whether w's loop should end: no viewer for the idle time, or shutdown. It

@@ -35,11 +35,12 @@ type session struct {
 	owner cluster.Owner
 	view  *client.Viewer // set before any callback can run (View returns first), read-only after
 
-	videoSSRC atomic.Uint32 // the owner's video SSRC, for PLIs upstream
-	ready     chan struct{} // closed once view is set: callbacks wait for it
-	done      chan struct{} // closed by Close: stops the keyframe loop
-	wg        sync.WaitGroup
-	closeOnce sync.Once
+	videoSSRC  atomic.Uint32 // the owner's video SSRC, for PLIs upstream
+	ready      chan struct{} // closed once view is set: callbacks wait for it
+	done       chan struct{} // closed by Close: stops the keyframe loop
+	wg         sync.WaitGroup
+	closeOnce  sync.Once
+	detachOnce sync.Once
 }
 
 var _ stream.Publisher = (*session)(nil)
@@ -91,13 +92,21 @@ func (s *session) Close() error {
 	if s == nil {
 		return nil
 	}
+	s.detach()
 	s.closeOnce.Do(func() {
-		close(s.done)
-		s.st.ClearPublisher(s)
 		_ = s.view.Close()
 		s.wg.Wait()
 	})
 	return nil
+}
+
+// detach stops the pull being the stream's publisher at once (a next pull may take its place),
+// leaving the session itself to Close.
+func (s *session) detach() {
+	s.detachOnce.Do(func() {
+		close(s.done)
+		s.st.ClearPublisher(s)
+	})
 }
 
 // track writes one remote track into a new Feed until the pull ends (a client-owned goroutine).

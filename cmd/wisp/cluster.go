@@ -28,6 +28,7 @@ type clusterConfig struct {
 	NodeID   string        // "" = host:port of NodeURL
 	Secret   string        // signs pull tokens
 	LeaseTTL time.Duration // stream lease lifetime without a refresh
+	PullIdle time.Duration // how long a pull outlives its last local viewer
 }
 
 // minClusterSecret is the least length of -cluster-secret (an HMAC-SHA256 key).
@@ -97,7 +98,7 @@ func newClusterNode(cfg clusterConfig, reg *stream.Registry, load func() int, lo
 	signer := cluster.NewSigner(cfg.Secret)
 	poll := min(500*time.Millisecond, cfg.LeaseTTL/4)
 	n := &clusterNode{cfg: cfg, log: log, rdb: rdb, dir: dir, signer: signer, load: load, stop: make(chan struct{}),
-		edge: pull.New(pull.Config{Directory: dir, Signer: signer, Node: cfg.NodeID, Registry: reg, Poll: poll,
+		edge: pull.New(pull.Config{Directory: dir, Signer: signer, Node: cfg.NodeID, Registry: reg, Poll: poll, Idle: cfg.PullIdle,
 			Logger: log.With("side", "pull")})}
 	log.Info("cluster node", "url", cfg.NodeURL, "lease_ttl", cfg.LeaseTTL)
 	return n, nil

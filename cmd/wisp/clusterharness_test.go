@@ -22,6 +22,9 @@ import (
 // nothing persisted) and wisp nodes built once, each on its own loopback address
 // (127.0.0.2, .3, .4: Linux routes all of 127/8 to lo) with its own HTTP and UDP ports.
 
+// clusterSecret is the nodes' -cluster-secret.
+const clusterSecret = "test-cluster-secret-0123456789"
+
 // clusterLeaseTTL is the nodes' -cluster-lease-ttl: short, so failures play out in seconds.
 const clusterLeaseTTL = 2 * time.Second
 
@@ -142,7 +145,7 @@ func startNode(t *testing.T, r *testRedis, id, host string, extra ...string) *no
 	url := fmt.Sprintf("http://%s:%d", host, port)
 	args := append([]string{"-http", fmt.Sprintf("%s:%d", host, port), "-ice-host", host, "-ice-tcp=false",
 		"-udp-port", strconv.Itoa(freeUDPPortOn(t, host)), "-rate-limit", "0", "-metrics", "off", "-log-level", "info",
-		"-redis", r.url(), "-node-url", url, "-node-id", id, "-cluster-secret", "test-cluster-secret-0123456789",
+		"-redis", r.url(), "-node-url", url, "-node-id", id, "-cluster-secret", clusterSecret,
 		"-cluster-lease-ttl", clusterLeaseTTL.String()}, extra...)
 	p := startWispArgs(t, clusterBinary(t), args)
 	return &node{wispProc: p, id: id, host: host, url: url}
