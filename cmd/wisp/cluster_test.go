@@ -218,7 +218,6 @@ func TestClusterThreeNodes(t *testing.T) {
 	sendAndCheckMessages(t, pub2, vs, "second", 50)
 }
 
-
 // viewerOffer is a recvonly audio+video offer with every candidate, for raw POSTs.
 func viewerOffer(t *testing.T) string {
 	t.Helper()
