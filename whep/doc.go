@@ -2,6 +2,9 @@
 //
 //   - handler.go: Handler, the echo routes: POST /whep/{stream} creates a Viewer, PATCH on its
 //     session URL trickles candidates or restarts ICE (wish.ServePatch), DELETE ends it.
+//   - cluster.go: on a cluster node, Cluster: pulls by other nodes are authenticated by their
+//     token (and get every data-channel label on PullLabel), viewers of remote streams are told
+//     to the node's pulls (pull/).
 //   - viewer.go: Viewer, one WHEP PeerConnection bound to a stream.Stream's Tracks: it drains RTCP
 //     on every sender (PLI/FIR become the Stream's coalesced keyframe requests) and subscribes its
 //     data channels to the Stream's relay; once connected it starts its Tracks' Outputs. Its lifetime

@@ -9,6 +9,9 @@
 //     goroutine, one teardown, Close = cancel + wait).
 //   - simulcast.go: the stream-wide layer choice: which layer's Feed viewers follow (the best by
 //     bits; they switch at its keyframe, asked for with PLIs), hand-over when a layer stops.
+//   - lease.go: on a cluster node, the stream's lease (Lease, Leaser): taken before the publisher
+//     replaces anyone, checked before every packet enters a Feed, lost → the publisher ends,
+//     given back when it ends; Yielder, a publisher (a pull) that gives way to a local one.
 //   - ice.go: the Publisher is a wish.ICESession through its embedded wish.ICEState.
 //   - config.go: Config, everything the package is given by main.
 package whip

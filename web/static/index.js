@@ -52,9 +52,15 @@ function row(s) {
   const status = document.createElement('span');
   status.className = s.live ? 'badge live' : 'badge';
   status.textContent = s.live ? 'live' : 'offline';
+  const where = document.createElement('span');
+  where.append(status);
+  if (s.owner) { // a cluster: the node the publisher is on
+    tr.dataset.owner = String(s.owner);
+    where.append(` on ${s.owner}`);
+  }
   tr.append(
     cell(String(s.name)),
-    cell(status),
+    cell(where),
     cell(String(Number(s.viewers) || 0)),
     cell(media),
     cell(since(s.publishedAt)),
