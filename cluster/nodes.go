@@ -13,6 +13,7 @@ import (
 type Node struct {
 	ID        string
 	URL       string // internal URL other nodes pull from
+	Public    string // public base URL clients are redirected to ("" = URL)
 	Viewers   int
 	EgressBps int64
 	Draining  bool
@@ -24,7 +25,7 @@ type Node struct {
 func (d *Directory) Register(ctx context.Context, n Node) error {
 	now := d.now()
 	pipe := d.rdb.TxPipeline()
-	pipe.HSet(ctx, d.nodeKey(n.ID), "url", n.URL, "viewers", n.Viewers, "egress_bps", n.EgressBps,
+	pipe.HSet(ctx, d.nodeKey(n.ID), "url", n.URL, "public", n.Public, "viewers", n.Viewers, "egress_bps", n.EgressBps,
 		"draining", strconv.FormatBool(n.Draining), "seen", now.UnixMilli())
 	pipe.PExpire(ctx, d.nodeKey(n.ID), d.nodeTTL)
 	pipe.ZAdd(ctx, d.nodesKey(), redis.Z{Score: float64(now.UnixMilli()), Member: n.ID})
@@ -74,7 +75,7 @@ func (d *Directory) Nodes(ctx context.Context) ([]Node, error) {
 		viewers, _ := strconv.Atoi(m["viewers"])
 		egress, _ := strconv.ParseInt(m["egress_bps"], 10, 64)
 		seen, _ := strconv.ParseInt(m["seen"], 10, 64)
-		out = append(out, Node{ID: id, URL: m["url"], Viewers: viewers, EgressBps: egress,
+		out = append(out, Node{ID: id, URL: m["url"], Public: m["public"], Viewers: viewers, EgressBps: egress,
 			Draining: m["draining"] == "true", Seen: time.UnixMilli(seen)})
 	}
 	return out, nil

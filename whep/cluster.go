@@ -21,6 +21,24 @@ type Cluster interface {
 	// it, called when the viewer ends; an error (the directory is away and a new pull is
 	// needed: 503 + Retry-After) refuses the viewer.
 	Watch(st *stream.Stream) (release func(), err error)
+	// Place returns where a viewer's POST should go instead (a 307 to a less loaded node), or
+	// false to serve it here. Pulls are never placed.
+	Place(r *http.Request, stream string) (location string, elsewhere bool)
+}
+
+// place answers a viewer's POST with 307 to another node when the Cluster says so.
+func (h *Handler) place(w http.ResponseWriter, r *http.Request, name string) bool {
+	if h.cfg.Cluster == nil {
+		return false
+	}
+	loc, elsewhere := h.cfg.Cluster.Place(r, name)
+	if !elsewhere {
+		return false
+	}
+	w.Header().Set("Location", loc)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusTemporaryRedirect)
+	return true
 }
 
 // authorize decides a POST: a pull by another node, or a viewer with the watch keys.

@@ -65,6 +65,9 @@ func (h *Handler) post(c echo.Context) error {
 	if err != nil {
 		return respond(c, err)
 	}
+	if !pull && h.place(c.Response(), r, name) {
+		return nil // 307 to a less loaded node (cluster.go)
+	}
 	offer, err := wish.ReadOffer(r, h.cfg.MaxBody, wish.Receives)
 	if err != nil {
 		return respond(c, err)

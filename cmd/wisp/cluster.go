@@ -29,6 +29,8 @@ type clusterConfig struct {
 	Secret   string        // signs pull tokens
 	LeaseTTL time.Duration // stream lease lifetime without a refresh
 	PullIdle time.Duration // how long a pull outlives its last local viewer
+	Redirect bool          // 307 viewers' POSTs to the least-loaded node
+	public   string        // the public base URL (-public-url), set by newServer
 }
 
 // minClusterSecret is the least length of -cluster-secret (an HMAC-SHA256 key).
@@ -38,8 +40,8 @@ const minClusterSecret = 16
 // required; without it, neither may be set (a node would silently run alone).
 func (c *clusterConfig) check() error {
 	if c.Redis == "" {
-		if c.NodeURL != "" || c.Secret != "" || c.NodeID != "" {
-			return errors.New("-node-url, -node-id and -cluster-secret need -redis (WISP_REDIS_URL)")
+		if c.NodeURL != "" || c.Secret != "" || c.NodeID != "" || c.Redirect {
+			return errors.New("-node-url, -node-id, -cluster-secret and -cluster-redirect need -redis (WISP_REDIS_URL)")
 		}
 		return nil
 	}
@@ -122,7 +124,7 @@ func (n *clusterNode) register() {
 	failing := false
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := n.dir.Register(ctx, cluster.Node{ID: n.cfg.NodeID, URL: n.cfg.NodeURL, Viewers: n.load()})
+		err := n.dir.Register(ctx, cluster.Node{ID: n.cfg.NodeID, URL: n.cfg.NodeURL, Public: n.cfg.public, Viewers: n.load()})
 		cancel()
 		switch {
 		case err != nil && !failing:
@@ -180,6 +182,43 @@ func (n *clusterNode) VerifyPull(r *http.Request, name string) (bool, error) {
 	}
 	n.log.Debug("pull", "stream", name, "by", node)
 	return true, nil
+}
+
+// placedParam marks a POST already placed by a 307: it is never redirected again (no loops).
+const placedParam = "placed"
+
+// Place implements whep.Cluster: with -cluster-redirect, a viewer's POST goes to the node with
+// the fewest sessions (as last registered, within 3⅓ s) when that is not this one; a POST
+// already redirected once, or when the directory is away, stays here.
+func (n *clusterNode) Place(r *http.Request, name string) (string, bool) {
+	if !n.cfg.Redirect || r.URL.Query().Has(placedParam) {
+		return "", false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	defer cancel()
+	nodes, err := n.dir.Nodes(ctx)
+	if err != nil {
+		return "", false
+	}
+	self, best := -1, -1
+	for i, nd := range nodes {
+		if nd.ID == n.cfg.NodeID {
+			self = nd.Viewers
+			continue
+		}
+		if !nd.Draining && (best < 0 || nd.Viewers < nodes[best].Viewers) {
+			best = i
+		}
+	}
+	if best < 0 || self < 0 || nodes[best].Viewers >= self {
+		return "", false
+	}
+	base := nodes[best].Public
+	if base == "" {
+		base = nodes[best].URL
+	}
+	n.log.Debug("viewer placed on another node", "stream", name, "to", nodes[best].ID)
+	return base + "/whep/" + url.PathEscape(name) + "?" + placedParam + "=1", true
 }
 
 // Watch implements whep.Cluster.

@@ -615,3 +615,75 @@ func TestClusterSplitBrain(t *testing.T) {
 		}
 	}
 }
+
+// Done-when 7 of issue 13: with -cluster-redirect, a viewer's POST to a busy node gets 307 to the
+// node with the fewest sessions; the client follows it (the body goes again), plays, and its
+// session URL is absolute on the node that holds it, so its PATCH and DELETE reach that node.
+func TestClusterRedirect(t *testing.T) {
+	r := startTestRedis(t)
+	a := startNode(t, r, "a", "127.0.0.2", "-cluster-redirect=true")
+	b := startNode(t, r, "b", "127.0.0.3", "-cluster-redirect=true")
+	m := openMedia(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	publishData(t, ctx, a.whip("live"), m)
+	// A registers its session (every 3⅓ s); wait until the directory shows A busier than B.
+	rdb, err := cluster.Open(r.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	dir := cluster.NewDirectory(rdb, cluster.DirectoryConfig{})
+	waitFor(t, 15*time.Second, "A registered busier than B", func() bool {
+		nodes, err := dir.Nodes(ctx)
+		if err != nil {
+			return false
+		}
+		load := map[string]int{}
+		for _, n := range nodes {
+			load[n.ID] = n.Viewers + 1
+		}
+		return load["a"] > load["b"] && load["b"] > 0
+	})
+	noFollow := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	resp, err := noFollow.Post(a.whep("live"), "application/sdp", strings.NewReader(viewerOffer(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect || !strings.HasPrefix(resp.Header.Get("Location"), b.url+"/whep/live") {
+		t.Fatalf("POST to the busy node: %d Location %q, want 307 to %s", resp.StatusCode, resp.Header.Get("Location"), b.url)
+	}
+	v, err := client.View(ctx, a.whep("live"), client.ViewOptions{Video: true, Audio: true})
+	if err != nil {
+		t.Fatalf("view through the redirect: %v", err)
+	}
+	if !strings.HasPrefix(v.Location(), b.url+"/whep/live/") {
+		t.Fatalf("session URL %q, want it absolute on B (%s)", v.Location(), b.url)
+	}
+	recvFrames(t, v, m, 30, 20*time.Second)
+	// PATCH (an end-of-candidates trickle) reaches B's session: 204, not 404.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, v.Location(), strings.NewReader("a=end-of-candidates\r\n"))
+	req.Header.Set("Content-Type", "application/trickle-ice-sdpfrag")
+	req.Header.Set("If-Match", v.ETag())
+	pr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr.Body.Close()
+	if pr.StatusCode != http.StatusNoContent {
+		t.Fatalf("PATCH on the redirected session: %d, want 204", pr.StatusCode)
+	}
+	if s, _ := b.streams(t); s["live"].Viewers != 1 {
+		t.Fatalf("B's viewers %d, want the redirected one", s["live"].Viewers)
+	}
+	if err := v.Close(); err != nil { // DELETE on B: 200
+		t.Fatalf("DELETE on the redirected session: %v", err)
+	}
+	waitFor(t, 10*time.Second, "B's viewer gone", func() bool {
+		s, _ := b.streams(t)
+		return s["live"].Viewers == 0
+	})
+}

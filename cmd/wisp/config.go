@@ -103,6 +103,7 @@ func (c *config) settings(r *rawConfig) []setting {
 		text(&c.Cluster.NodeID, "node-id", "", "this node's id in the cluster; empty = the host:port of -node-url"),
 		secretText(&c.Cluster.Secret, "cluster-secret", "shared secret (16 bytes or more) signing node-to-node pull tokens (required with -redis)"),
 		duration(&c.Cluster.LeaseTTL, "cluster-lease-ttl", "10s", "how long a stream's ownership lives without a refresh: a frozen node stops forwarding after it, a dead node's streams move after it", false),
+		boolean(&c.Cluster.Redirect, "cluster-redirect", "false", "answer a viewer's POST with 307 to the cluster node with the fewest sessions (never a publisher's)", false),
 		duration(&c.Cluster.PullIdle, "cluster-pull-idle", "30s", "how long a pull of a stream from another node outlives its last viewer here", false),
 	}
 }

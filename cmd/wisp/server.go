@@ -95,6 +95,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	var clusterSide whep.Cluster
 	if cfg.Cluster.Redis != "" {
 		load := func() int { return s.whip.Len() + s.whep.Len() }
+		cfg.Cluster.public = cfg.PublicURL
 		if s.cluster, err = newClusterNode(cfg.Cluster, s.registry, load, log); err != nil {
 			s.access.close(context.Background())
 			s.cancel()
