@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"io"
 	"crypto/sha256"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
