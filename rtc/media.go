@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 
 	"github.com/pion/ice/v4"
@@ -150,8 +151,10 @@ type hostConn struct {
 	out *egress
 }
 
-// ReadFromAddrPort reads the next datagram.
+// ReadFromAddrPort reads the next datagram, after letting the session the previous one went to
+// take it (see yieldToSessions).
 func (c *hostConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	yieldToSessions()
 	n, from, err := c.ReadFromUDPAddrPort(b)
 	return n, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), err
 }
@@ -169,6 +172,20 @@ func (c *hostConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	}
 	return c.WriteToAddrPort(b, u.AddrPort())
 }
+
+// yieldToSessions lets the goroutines the previous datagram woke run before pion's UDP mux reads
+// the next one. The mux copies every datagram into a buffer of 8 KiB (its receive MTU) queued
+// without bound for the session's ICE read loop, which passes it on through DTLS/SRTP to the
+// packetio buffers the publisher's read loop drains. A goroutine that wakes another keeps the
+// processor until it blocks (the woken one only goes next), and the mux blocks only when the
+// kernel's socket buffer is empty: so after any pause (a GC, a burst of keyframes from several
+// publishers, a busy core) it moved the whole backlog, thousands of datagrams, into 8 KiB
+// buffers before any session ran, and the SRTP buffers then grew to hold it too. Those peaks
+// stayed allocated (pion pools its buffers; packetio buffers never shrink): about 1.4 MB per
+// publisher (docs/benchmarks.md, core rebuild). Yielding per datagram keeps the backlog in the
+// kernel's buffer, where it costs its size, and the sessions drain each datagram as it arrives;
+// it costs one scheduler call per datagram against one system call.
+func yieldToSessions() { runtime.Gosched() }
 
 // interfaceAddrs returns every IPv4 address of every interface that is up, loopback included,
 // each once (an address on two interfaces is one ICE endpoint), in the order the system lists

@@ -175,8 +175,10 @@ type localConn struct {
 	closed    chan struct{}
 }
 
-// ReadFromAddrPort returns the next datagram sent to this address.
+// ReadFromAddrPort returns the next datagram sent to this address, after letting the session
+// the previous one went to take it (see yieldToSessions).
 func (l *localConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
+	yieldToSessions()
 	select {
 	case d := <-l.queue:
 		n, from := copy(b, d.buf[:d.n]), d.from

@@ -23,7 +23,7 @@ log="$out/$kind-$tag-server.log"
 case $kind in
 wisp)
 	taskset -c 0 "$bin" -http 127.0.0.1:18080 -udp-port 18189 -ice-host 127.0.0.1 -ice-tcp=false \
-		-rate-limit 0 -max-negotiating 0 -max-sessions 0 -log-level warn ${PPROF:+-pprof "$PPROF"} >"$log" 2>&1 &
+		-rate-limit 0 -max-negotiating 0 -max-sessions 0 -metrics off -log-level warn ${PPROF:+-pprof "$PPROF"} >"$log" 2>&1 &
 	url() { echo "http://127.0.0.1:18080/whip/s$1"; }
 	;;
 mediamtx)
