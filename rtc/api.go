@@ -32,6 +32,11 @@ type APIConfig struct {
 	// so the viewer reads them itself with a small buffer (pion's own read loop holds 64 KiB per
 	// channel). See viewerInterceptors.
 	Viewers bool
+	// Estimators, with Viewers, adds send-side bandwidth estimation: transport-cc stamping and
+	// feedback, and pion's GCC per PeerConnection, whose estimator Estimators.Take returns. It
+	// costs per-packet work (stamping, GCC's record of each packet sent), so wisp builds a second
+	// viewer API with it for viewers of simulcast streams only (whep.Config.SimulcastAPI).
+	Estimators *Estimators
 	// Logger receives pion's logs: errors at Warn (they are mostly a peer's fault), everything
 	// else at Debug. Nil keeps pion's default (errors to stderr).
 	Logger *slog.Logger
@@ -56,6 +61,11 @@ func NewAPI(cfg APIConfig) (*webrtc.API, error) {
 	registry, err := build(media)
 	if err != nil {
 		return nil, fmt.Errorf("new api: %w", err)
+	}
+	if cfg.Viewers && cfg.Estimators != nil {
+		if err := addEstimation(media, registry, cfg.Estimators); err != nil {
+			return nil, fmt.Errorf("new api: %w", err)
+		}
 	}
 
 	var se webrtc.SettingEngine

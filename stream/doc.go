@@ -28,6 +28,7 @@
 //     socket (rtc.Media) can send the pass's datagrams in batches when it ends.
 //   - nack.go: NACK answers, each viewer sequence number translated back to the Feed packet that
 //     carried it (before or after a switch).
+//   - pad.go: Output.Pad, probe padding (padding-only packets on the viewer's RTX SSRC).
 //   - keyframe.go, keyframe_{h264,vp8,vp9,av1,h265}.go: each codec's keyframe detector and
 //     picture-size reader (keyframeSize), on RTP payloads; keyframe_bits.go: their bit reader.
 //

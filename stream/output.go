@@ -53,6 +53,14 @@ type Output struct {
 
 	cursor uint64 // owned by the worker: next cached packet to replay while !live
 
+	// probe padding (pad.go): the viewer's RTX SSRC and payload type, 0/false without RTX (set at
+	// Bind); padSeq and padTS are owned by the one caller of Pad
+	rtxSSRC uint32
+	rtxPT   uint8
+	rtxPTOK bool
+	padSeq  uint16
+	padTS   uint32
+
 	// guarded by mu: the segments of the output's sequence line, for NACK translation
 	mu   sync.Mutex
 	segs [maxSegments]segment

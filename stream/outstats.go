@@ -22,6 +22,7 @@ const (
 //	offered == sent + queueFull + overwritten + writeError
 type outputCounters struct {
 	offered, sent, resent, switches    atomic.Uint64
+	padded                             atomic.Uint64 // bytes of probe padding (Pad)
 	queueFull, overwritten, writeError atomic.Uint64
 }
 

@@ -169,6 +169,9 @@ func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 	if chosen == nil {
 		return webrtc.RTPCodecParameters{}, ErrNoCodec
 	}
+	if o.rtxSSRC = uint32(ctx.SSRCRetransmission()); o.rtxSSRC != 0 {
+		o.rtxPT, o.rtxPTOK = rtxFor(codecs, chosen.PayloadType)
+	}
 	if f := t.current.Load(); f != nil {
 		for i := range codecs {
 			if codecKey(codecs[i].RTPCodecCapability) == f.key {
@@ -188,7 +191,11 @@ func (t *Track) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, e
 // by the followed Feed (fast start, so it decodes a picture at once even from a publisher that
 // ignores keyframe requests); without one, the publisher is asked for a keyframe. It reports
 // whether an Output with that SSRC was waiting.
-func (t *Track) Start(ssrc uint32) bool {
+func (t *Track) Start(ssrc uint32) bool { return t.StartOn(ssrc, nil) }
+
+// StartOn is Start with the Output following f (a Feed of this Track) from its first packet, as
+// if Output.Follow(f) had been called before: the fast start replays f's cached GOP. nil is Start.
+func (t *Track) StartOn(ssrc uint32, f *Feed) bool {
 	t.mu.Lock()
 	var o *Output
 	for id, p := range t.pending {
@@ -203,7 +210,10 @@ func (t *Track) Start(ssrc uint32) bool {
 		return false
 	}
 
-	f := t.current.Load()
+	if f != nil {
+		o.Follow(f)
+	}
+	f = o.want(t.current.Load())
 	o.live.Store(true)
 	o.start(f)
 	fast := false

@@ -3,6 +3,7 @@ package whep
 import (
 	"github.com/pion/webrtc/v4"
 
+	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
 	"github.com/wisp-media/wisp/wish"
 )
@@ -11,8 +12,14 @@ import (
 type Config struct {
 	// API builds the viewers' PeerConnections; build it with rtc.APIConfig.Viewers, which
 	// trims what a send-only session runs (any API works, at a higher cost per viewer).
-	API      *webrtc.API
-	Registry *stream.Registry
+	API *webrtc.API
+	// SimulcastAPI, if set, builds the PeerConnections of viewers of a stream whose video has more
+	// than one layer when they arrive: an API with rtc.APIConfig.Estimators, whose per-viewer
+	// send-side estimate (Estimators) drives each viewer's automatic layer choice (viewerauto.go).
+	// Viewers of single-layer streams keep API and pay nothing per packet for it.
+	SimulcastAPI *webrtc.API
+	Estimators   *rtc.Estimators
+	Registry     *stream.Registry
 	// Endpoint is the HTTP side shared with WHIP; its Keys are the watch keys.
 	wish.Endpoint
 	// RequirePublisher answers a viewer of a stream with no live publisher 409 + Retry-After

@@ -17,6 +17,9 @@
 //   - viewerlayer.go: the Viewer is a LayerSelector: its layers are the video Track's Feeds, and
 //     a keeper goroutine (started by the first choice) makes its Output follow the pinned or capped
 //     layer, or the stream-wide choice again (layers.Manual).
+//   - viewerauto.go: with Config.SimulcastAPI, a simulcast viewer's automatic layer: its first
+//     layer chosen before its video starts, then a loop (layers.Chooser every 250 ms) on its
+//     send-side estimate, REMB and receiver-report loss, with RTX padding while a probe runs.
 //   - config.go: Config, everything the package is given by main.
 //
 // A viewer may arrive before the publisher: it is accepted, and media starts when the publisher

@@ -50,6 +50,16 @@ type Viewer struct {
 	layerChoice layers.Choice
 	layerKeeper bool
 	layerWake   chan struct{} // capacity 1: wakes the keeper for a new choice
+
+	// automatic layer choice (viewerauto.go), for viewers of simulcast streams
+	auto     bool         // the stream had more than one video layer when the viewer came
+	est      rtc.Estimate // send-side estimate; nil without transport-cc estimation
+	fbMu     sync.Mutex   // guards fb (one lock, never held across pion calls)
+	fb       *layers.Feedback
+	sentRate atomic.Uint64 // bits per second sent to the viewer over the last second (auto loop)
+	// set by firstLayer on the run goroutine before the auto loop starts, then the loop's
+	chooser *layers.Chooser
+	first   *stream.Feed
 }
 
 // ID is the session id, the last segment of the session URL.
@@ -79,15 +89,24 @@ func (v *Viewer) Stream() *stream.Stream { return v.stream }
 // session's life, ctx bounds negotiation only.
 // remote is the client's HTTP address, for the session's log lines.
 func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer rtc.Offer, remote string, pull bool, onEnd func(*Viewer)) (*Viewer, string, error) {
-	peer, err := rtc.NewPeer(cfg.API, serverCtx)
+	api, simulcast := cfg.API, cfg.SimulcastAPI != nil && len(st.Track(webrtc.RTPCodecTypeVideo).Feeds()) > 1
+	if simulcast {
+		api = cfg.SimulcastAPI
+	}
+	peer, err := rtc.NewPeer(api, serverCtx)
 	if err != nil {
 		return nil, "", err
+	}
+	var est rtc.Estimate
+	if simulcast {
+		est, _ = cfg.Estimators.Take(peer.PC())
 	}
 	id := wish.NewID()
 	log := cfg.Logger.With("stream", st.Name(), "session", id, "kind", "whep", "remote", remote)
 	ice := rtc.NewICE(peer.PC())
 	v := &Viewer{Peer: peer, ICEState: wish.NewICEState(ice, log),
-		id: id, stream: st, pc: peer.PC(), ice: ice, cfg: cfg, log: log, layerWake: make(chan struct{}, 1), pull: pull}
+		id: id, stream: st, pc: peer.PC(), ice: ice, cfg: cfg, log: log, layerWake: make(chan struct{}, 1), pull: pull,
+		auto: simulcast, est: est}
 	if pull {
 		v.log = log.With("pull", true)
 	}
@@ -104,7 +123,11 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 		// Only now is SRTP ready: pion drops what a Track writes before (see stream.Track.Start).
 		Connected: func() {
 			for _, st := range v.starts {
-				if st.track.Start(st.ssrc) {
+				var first *stream.Feed // a simulcast viewer's first layer is its own (viewerauto.go)
+				if st.track.Kind() == webrtc.RTPCodecTypeVideo {
+					first = v.firstLayer()
+				}
+				if st.track.StartOn(st.ssrc, first) {
 					if o := st.track.Output(st.ssrc); o != nil {
 						v.mu.Lock()
 						v.outputs = append(v.outputs, o)
@@ -112,6 +135,7 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 					}
 				}
 			}
+			v.startAuto()
 		},
 		Closing: v.closeFeeds,
 		Ended: func() {
@@ -162,6 +186,9 @@ func (v *Viewer) negotiate(ctx context.Context, offer rtc.Offer) (string, error)
 		}
 		if enc := sender.GetParameters().Encodings; len(enc) > 0 {
 			v.starts = append(v.starts, start{v.stream.Track(kind), uint32(enc[0].SSRC)})
+			if kind == webrtc.RTPCodecTypeVideo && v.auto {
+				v.fb = layers.NewFeedback(uint32(enc[0].SSRC), layers.LossParams{})
+			}
 		}
 		v.Go(func() { v.readRTCP(sender) })
 	}
@@ -187,6 +214,7 @@ func (v *Viewer) readRTCP(sender *webrtc.RTPSender) {
 		if err != nil {
 			continue
 		}
+		v.feedback(pkts)
 		for _, p := range pkts {
 			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:

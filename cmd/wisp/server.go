@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/wisp-media/wisp/datarelay"
 	"github.com/wisp-media/wisp/metrics"
@@ -76,6 +77,16 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 		s.https.close()
 		return nil, fmt.Errorf("build webrtc api for viewers: %w", err)
 	}
+	// Viewers of simulcast streams get send-side bandwidth estimation, which drives their layer.
+	var simulcastAPI *webrtc.API
+	if cfg.AutoLayers {
+		apiConfig.Estimators = rtc.NewEstimators()
+		if simulcastAPI, err = rtc.NewAPI(apiConfig); err != nil {
+			s.closeMedia()
+			s.https.close()
+			return nil, fmt.Errorf("build webrtc api for simulcast viewers: %w", err)
+		}
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var egress stream.Egress
 	if cfg.BatchEgress {
@@ -119,7 +130,8 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	}
 	s.whip = whip.NewHandler(s.ctx, whip.Config{API: api, Registry: s.registry,
 		Endpoint: endpoint(cfg.PublishKeys, wish.ActionPublish), NoReplace: cfg.NoReplace, Leases: leases})
-	s.whep = whep.NewHandler(s.ctx, whep.Config{API: viewAPI, Registry: s.registry,
+	s.whep = whep.NewHandler(s.ctx, whep.Config{API: viewAPI, SimulcastAPI: simulcastAPI,
+		Estimators: apiConfig.Estimators, Registry: s.registry,
 		Endpoint: endpoint(cfg.WatchKeys, wish.ActionWatch), RequirePublisher: cfg.WHEPRequirePublisher,
 		Cluster: clusterSide})
 	s.limits = newLimits(cfg.Limits, func() int { return s.whip.Len() + s.whep.Len() })

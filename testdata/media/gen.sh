@@ -73,3 +73,11 @@ ffmpeg $common -f lavfi -i sine=frequency=440:sample_rate=48000 -f lavfi -i sine
 	-filter_complex "[0:a][1:a]join=inputs=2:channel_layout=stereo[a]" -map "[a]" \
 	-c:a libopus -ac 2 -ar 48000 -b:a 96k -frame_duration 20 -application audio -flags:a +bitexact \
 	$out -f ogg opus-stereo.ogg
+
+# H.264 640x360 at about 0.8 Mbit/s, IDR every 30 frames (1 s): the middle simulcast layer of
+# cmd/wisp TestAutoLayers (between h264.h264 and h264-720p.h264). Noise keeps the encoder at its bitrate.
+ffmpeg $common -f lavfi -i testsrc2=size=640x360:rate=30 -t 4 -vf noise=alls=12:allf=t+u \
+	-c:v libx264 -profile:v baseline -level:v 3.1 -pix_fmt yuv420p -threads 1 -preset veryfast \
+	-g 30 -keyint_min 30 -sc_threshold 0 -bf 0 -b:v 800k -maxrate 800k -bufsize 800k -flags:v +bitexact \
+	-x264-params repeat-headers=1:scenecut=0:slices=1:aud=0 \
+	$out -f h264 h264-360p.h264

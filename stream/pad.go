@@ -1,0 +1,65 @@
+package stream
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// padSize is the size of one padding-only packet's payload: RTP padding is at most 255 bytes
+// (its count is one byte, RFC 3550 §5.1).
+const padSize = 255
+
+// padding is the payload of every padding-only packet: zeros, ending with its own length.
+var padding = func() (b [padSize]byte) { b[padSize-1] = padSize; return }()
+
+// rtxFor returns the viewer's RTX payload type for the codec with payload type pt, else any RTX
+// payload type it negotiated.
+func rtxFor(codecs []webrtc.RTPCodecParameters, pt webrtc.PayloadType) (uint8, bool) {
+	var first uint8
+	found := false
+	for _, c := range codecs {
+		if !strings.EqualFold(c.MimeType, webrtc.MimeTypeRTX) {
+			continue
+		}
+		if !found {
+			first, found = uint8(c.PayloadType), true
+		}
+		if strings.Contains(c.SDPFmtpLine, "apt="+strconv.Itoa(int(pt))) {
+			return uint8(c.PayloadType), true
+		}
+	}
+	return first, found
+}
+
+// CanPad reports whether the output can send probe padding: the viewer negotiated RTX.
+func (o *Output) CanPad() bool { return o.rtxSSRC != 0 && o.rtxPTOK }
+
+// Pad sends about n bytes of padding-only RTP packets (the padding bit set, no payload) on the
+// viewer's RTX SSRC, the way libwebrtc probes: receivers discard them, but they cross the viewer's
+// path, are stamped for transport-cc and count in what the viewer was sent, so a bandwidth probe
+// can show whether a higher rate fits. The media's sequence numbers are untouched (RTX has its
+// own). It returns the bytes sent (RTP headers included). Not for concurrent use: one prober per
+// output calls it; it is safe alongside the output's media and NACK answers.
+func (o *Output) Pad(n int) int {
+	if !o.CanPad() {
+		return 0
+	}
+	sent := 0
+	for sent < n {
+		o.padSeq++
+		h := rtp.Header{Version: 2, Padding: true, PayloadType: o.rtxPT, SequenceNumber: o.padSeq,
+			Timestamp: o.padTS, SSRC: o.rtxSSRC}
+		if _, err := o.writer.WriteRTP(&h, padding[:]); err != nil {
+			break
+		}
+		sent += padSize + 12
+	}
+	o.stats.padded.Add(uint64(sent))
+	return sent
+}
+
+// Padded returns the bytes of probe padding the output sent.
+func (o *Output) Padded() uint64 { return o.stats.padded.Load() }
