@@ -9,6 +9,8 @@
 //     on every sender (PLI/FIR become the Stream's coalesced keyframe requests) and subscribes its
 //     data channels to the Stream's relay; once connected it starts its Tracks' Outputs. Its lifetime
 //     is an embedded rtc.Peer's.
+//   - drain.go: what a player sends on its data channel is read and discarded (any size up to
+//     SCTP's), so its relay subscription lives as long as the channel.
 //   - ice.go: the Viewer is a wish.ICESession through its embedded wish.ICEState.
 //   - events.go: the server-sent events extension (active, inactive, layers, viewercount) on
 //     capability URLs under the session URL, destroyed with the session.

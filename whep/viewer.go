@@ -2,9 +2,7 @@ package whep
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -260,29 +258,6 @@ func (v *Viewer) onDataChannel(dc *webrtc.DataChannel) {
 		}
 		v.log.Info("data channel", "label", dc.Label())
 	})
-}
-
-// drainBuffer is the read buffer of a viewer's data channel: players send wisp nothing it uses,
-// so a small buffer serves, grown for one read when a larger message comes.
-const drainBuffer = 512
-
-// drain reads and discards what the player sends on a data channel until the channel or the
-// session closes; then the relay stops offering it messages.
-func drain(raw io.Reader, sub *datarelay.Subscription) {
-	defer sub.Close()
-	buf := make([]byte, drainBuffer)
-	for {
-		n, err := raw.Read(buf)
-		switch {
-		case errors.Is(err, io.ErrShortBuffer) && n > len(buf):
-			big := make([]byte, n) // n is the message's size, bounded by SCTP's maximum
-			if _, err := raw.Read(big); err != nil {
-				return
-			}
-		case err != nil:
-			return
-		}
-	}
 }
 
 // addEvents records an event stream; false once the session is ending.
