@@ -10,10 +10,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"regexp"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -203,48 +201,9 @@ func TestAutoLayers(t *testing.T) {
 
 	// The publisher names its layers by rid only and marks packets with the mid and rid header
 	// extensions, as OBS and browsers do (TestSimulcastForwardsBestLayer); it ignores PLIs.
-	pub := newRawPeer(t)
-	var tracks []*webrtc.TrackLocalStaticRTP
-	for _, rid := range names {
-		tr, err := webrtc.NewTrackLocalStaticRTP(srcs[0].Codec(), "video", "auto", webrtc.WithRTPStreamID(rid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tracks = append(tracks, tr)
-	}
-	tr, err := pub.pc.AddTransceiverFromTrack(tracks[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, track := range tracks[1:] {
-		if err := tr.Sender().AddEncoding(track); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var offer []string
-	for _, line := range strings.Split(pub.gather(t, false), "\r\n") {
-		if !strings.HasPrefix(line, "a=ssrc") {
-			offer = append(offer, line)
-		}
-	}
-	resp, answer := postSDP(t, srv.whipURL("auto"), strings.Join(offer, "\r\n"), nil)
-	if resp.StatusCode != 201 {
-		t.Fatalf("POST: %d %s", resp.StatusCode, answer)
-	}
-	pub.loc = resp.Header.Get("Location")
-	if err := pub.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
-	}
-	extID := func(uri string) uint8 {
-		m := regexp.MustCompile(`a=extmap:(\d+) ` + regexp.QuoteMeta(uri)).FindStringSubmatch(answer)
-		if m == nil {
-			t.Fatalf("answer negotiates no %s", uri)
-		}
-		id, _ := strconv.Atoi(m[1])
-		return uint8(id)
-	}
-	midID, ridID := extID("urn:ietf:params:rtp-hdrext:sdes:mid"), extID("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")
-	mid := tr.Mid()
+	sp := publishSimulcast(t, srv.whipURL("auto"), srcs[0].Codec(), "auto", names...)
+	pub, tr, tracks := sp.rawPeer, sp.tr, sp.tracks
+	midID, ridID, mid := sp.midID, sp.ridID, sp.mid
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	play := func(track *webrtc.TrackLocalStaticRTP, rid string, src *client.Source) {

@@ -4,10 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"log/slog"
-	"regexp"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,47 +39,9 @@ func TestSimulcastForwardsBestLayer(t *testing.T) {
 	// Like OBS and browsers, the publisher names its layers by RID only (no a=ssrc lines, as in
 	// testdata/offers/obs-simulcast.sdp) and marks each packet with the mid and rid header
 	// extensions; pion's sender adds neither, so the layers are packetized here.
-	pub := newRawPeer(t)
-	codec := low.video.Codec()
-	trackL, err := webrtc.NewTrackLocalStaticRTP(codec, "video", "sim", webrtc.WithRTPStreamID("l"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trackH, err := webrtc.NewTrackLocalStaticRTP(codec, "video", "sim", webrtc.WithRTPStreamID("h"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := pub.pc.AddTransceiverFromTrack(trackL, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tr.Sender().AddEncoding(trackH); err != nil {
-		t.Fatal(err)
-	}
-	var offer []string
-	for _, line := range strings.Split(pub.gather(t, false), "\r\n") {
-		if !strings.HasPrefix(line, "a=ssrc") {
-			offer = append(offer, line)
-		}
-	}
-	resp, answer := postSDP(t, srv.whipURL("sim"), strings.Join(offer, "\r\n"), nil)
-	if resp.StatusCode != 201 {
-		t.Fatalf("POST: %d %s", resp.StatusCode, answer)
-	}
-	pub.loc = resp.Header.Get("Location")
-	if err := pub.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
-	}
-	extID := func(uri string) uint8 {
-		m := regexp.MustCompile(`a=extmap:(\d+) ` + regexp.QuoteMeta(uri)).FindStringSubmatch(answer)
-		if m == nil {
-			t.Fatalf("answer negotiates no %s", uri)
-		}
-		id, _ := strconv.Atoi(m[1])
-		return uint8(id)
-	}
-	midID, ridID := extID("urn:ietf:params:rtp-hdrext:sdes:mid"), extID("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")
-	mid := tr.Mid()
+	sp := publishSimulcast(t, srv.whipURL("sim"), low.video.Codec(), "sim", "l", "h")
+	pub, tr, trackL, trackH := sp.rawPeer, sp.tr, sp.tracks[0], sp.tracks[1]
+	midID, ridID, mid := sp.midID, sp.ridID, sp.mid
 
 	var stop, stopHigh atomic.Bool
 	var wg sync.WaitGroup

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// simulcastPub is a publisher whose video layers are named by rid only (no a=ssrc lines, as in
+// testdata/offers/obs-simulcast.sdp) and whose packets carry the mid and rid header extensions,
+// as OBS and browsers send them; pion's sender adds neither, so tests packetize the layers
+// themselves with the extension ids the answer negotiated.
+type simulcastPub struct {
+	*rawPeer
+	tr           *webrtc.RTPTransceiver
+	tracks       []*webrtc.TrackLocalStaticRTP // one per rid, in the order given
+	midID, ridID uint8                         // negotiated header extension ids
+	mid          string
+}
+
+// publishSimulcast publishes one video transceiver with a layer per rid (msid stream id msid) to
+// whipURL and fails the test unless the answer is a 201 that negotiates both extensions.
+func publishSimulcast(t *testing.T, whipURL string, codec webrtc.RTPCodecCapability, msid string, rids ...string) *simulcastPub {
+	t.Helper()
+	p := &simulcastPub{rawPeer: newRawPeer(t)}
+	for _, rid := range rids {
+		track, err := webrtc.NewTrackLocalStaticRTP(codec, "video", msid, webrtc.WithRTPStreamID(rid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.tracks = append(p.tracks, track)
+	}
+	var err error
+	p.tr, err = p.pc.AddTransceiverFromTrack(p.tracks[0], webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, track := range p.tracks[1:] {
+		if err := p.tr.Sender().AddEncoding(track); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var offer []string
+	for _, line := range strings.Split(p.gather(t, false), "\r\n") {
+		if !strings.HasPrefix(line, "a=ssrc") {
+			offer = append(offer, line)
+		}
+	}
+	resp, answer := postSDP(t, whipURL, strings.Join(offer, "\r\n"), nil)
+	if resp.StatusCode != 201 {
+		t.Fatalf("POST: %d %s", resp.StatusCode, answer)
+	}
+	p.loc = resp.Header.Get("Location")
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	extID := func(uri string) uint8 {
+		m := regexp.MustCompile(`a=extmap:(\d+) ` + regexp.QuoteMeta(uri)).FindStringSubmatch(answer)
+		if m == nil {
+			t.Fatalf("answer negotiates no %s", uri)
+		}
+		id, _ := strconv.Atoi(m[1])
+		return uint8(id)
+	}
+	p.midID, p.ridID = extID("urn:ietf:params:rtp-hdrext:sdes:mid"), extID("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")
+	p.mid = p.tr.Mid()
+	return p
+}
