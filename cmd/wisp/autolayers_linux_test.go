@@ -203,7 +203,6 @@ func TestAutoLayers(t *testing.T) {
 	// extensions, as OBS and browsers do (TestSimulcastForwardsBestLayer); it ignores PLIs.
 	sp := publishSimulcast(t, srv.whipURL("auto"), srcs[0].Codec(), "auto", names...)
 	pub, tr, tracks := sp.rawPeer, sp.tr, sp.tracks
-	midID, ridID, mid := sp.midID, sp.ridID, sp.mid
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	play := func(track *webrtc.TrackLocalStaticRTP, rid string, src *client.Source) {
@@ -215,11 +214,7 @@ func TestAutoLayers(t *testing.T) {
 				if stop.Load() {
 					return
 				}
-				for _, p := range pk.Packetize(s.Data, 90000/30) {
-					_ = p.Header.SetExtension(midID, []byte(mid))
-					_ = p.Header.SetExtension(ridID, []byte(rid))
-					_ = track.WriteRTP(p)
-				}
+				sp.write(track, pk, rid, s.Data)
 				next = next.Add(s.Duration)
 				time.Sleep(time.Until(next))
 			}

@@ -41,7 +41,6 @@ func TestSimulcastForwardsBestLayer(t *testing.T) {
 	// extensions; pion's sender adds neither, so the layers are packetized here.
 	sp := publishSimulcast(t, srv.whipURL("sim"), low.video.Codec(), "sim", "l", "h")
 	pub, tr, trackL, trackH := sp.rawPeer, sp.tr, sp.tracks[0], sp.tracks[1]
-	midID, ridID, mid := sp.midID, sp.ridID, sp.mid
 
 	var stop, stopHigh atomic.Bool
 	var wg sync.WaitGroup
@@ -53,11 +52,7 @@ func TestSimulcastForwardsBestLayer(t *testing.T) {
 				if stop.Load() || halt.Load() {
 					return
 				}
-				for _, p := range pk.Packetize(s.Data, 90000/30) {
-					_ = p.Header.SetExtension(midID, []byte(mid))
-					_ = p.Header.SetExtension(ridID, []byte(rid))
-					_ = track.WriteRTP(p)
-				}
+				sp.write(track, pk, rid, s.Data)
 				time.Sleep(s.Duration)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -68,4 +69,14 @@ func publishSimulcast(t *testing.T, whipURL string, codec webrtc.RTPCodecCapabil
 	p.midID, p.ridID = extID("urn:ietf:params:rtp-hdrext:sdes:mid"), extID("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")
 	p.mid = p.tr.Mid()
 	return p
+}
+
+// write packetizes one frame of the layer rid (a 30 fps step) and sends it on track with the mid
+// and rid header extensions.
+func (p *simulcastPub) write(track *webrtc.TrackLocalStaticRTP, pk rtp.Packetizer, rid string, frame []byte) {
+	for _, pkt := range pk.Packetize(frame, 90000/30) {
+		_ = pkt.Header.SetExtension(p.midID, []byte(p.mid))
+		_ = pkt.Header.SetExtension(p.ridID, []byte(rid))
+		_ = track.WriteRTP(pkt)
+	}
 }
