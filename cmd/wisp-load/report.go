@@ -29,6 +29,10 @@ type report struct {
 	Packets       int64   `json:"packets"`
 	Lost          int64   `json:"lost"` // sequence-number gaps over the window, all viewers
 	LossPercent   float64 `json:"lossPercent"`
+	// LongestGapMS is, per viewer, the longest time one of its SSRCs went without a packet in the
+	// window; Frozen counts the viewers whose longest gap exceeded freezeGap (a frozen picture).
+	LongestGapMS dist `json:"longestGapMs"`
+	Frozen       int  `json:"frozen"`
 	// TWCCNegotiated is how many viewers' answers accepted transport-cc; TWCCFeedbackPerSecond
 	// is the transport-cc feedback datagrams they sent per viewer per second over the window.
 	TWCCNegotiated        int      `json:"twccNegotiated"`
@@ -67,20 +71,29 @@ func summarize(xs []float64) dist {
 	return dist{N: len(xs), P50: at(0.5), P95: at(0.95), Max: round(xs[len(xs)-1])}
 }
 
+// freezeGap is the silence that counts as a freeze: issue 16's "no freeze over 500 ms".
+const freezeGap = 500 * time.Millisecond
+
 func round(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // totals is a snapshot of every viewer's socket counters.
 type totals struct {
 	bytes, packets, lost int64
-	feedback             int64   // transport-cc feedback datagrams sent
-	perViewer            []int64 // bytes
+	feedback             int64           // transport-cc feedback datagrams sent
+	perViewer            []int64         // bytes
+	gaps                 []time.Duration // longest silence per viewer since the window began
 }
 
 func snapshot(vs []*viewer) totals {
 	var t totals
+	now := time.Now()
 	for _, w := range vs {
-		var b int64
+		var (
+			b   int64
+			gap time.Duration
+		)
 		if w != nil && w.net != nil {
+			gap = w.net.c.longestGap(now)
 			_, p, by, l := w.net.c.snapshot()
 			t.packets += p
 			t.lost += l
@@ -89,6 +102,7 @@ func snapshot(vs []*viewer) totals {
 		}
 		t.bytes += b
 		t.perViewer = append(t.perViewer, b)
+		t.gaps = append(t.gaps, gap)
 	}
 	return t
 }
@@ -96,7 +110,7 @@ func snapshot(vs []*viewer) totals {
 func (r *report) fill(vs []*viewer, before, after totals, window time.Duration) {
 	r.WindowSeconds = round(window.Seconds())
 	ms := func(from, to time.Time) float64 { return float64(to.Sub(from)) / float64(time.Millisecond) }
-	var answer, conn, rtp, key, rates, delays []float64
+	var answer, conn, rtp, key, rates, delays, gaps []float64
 	errs := map[string]int{}
 	for i, w := range vs {
 		if w.err != nil || w.connected.IsZero() {
@@ -120,6 +134,10 @@ func (r *report) fill(vs []*viewer, before, after totals, window time.Duration) 
 		}
 		rate := float64(after.perViewer[i]-before.perViewer[i]) * 8 / window.Seconds() / 1e6
 		rates = append(rates, rate)
+		gaps = append(gaps, float64(after.gaps[i])/float64(time.Millisecond))
+		if after.gaps[i] > freezeGap {
+			r.Frozen++
+		}
 		if r.perViewer {
 			_, p, _, l := w.net.c.snapshot()
 			r.PerViewer = append(r.PerViewer, viewerLine{FirstKeyframeMS: round(ms(w.start, w.firstKey)), Mbps: round(rate), Packets: p, Lost: l})
@@ -133,6 +151,7 @@ func (r *report) fill(vs []*viewer, before, after totals, window time.Duration) 
 	}
 	r.JoinAnswerMS, r.JoinConnectedMS, r.JoinFirstRTPMS, r.JoinFirstKeyMS = summarize(answer), summarize(conn), summarize(rtp), summarize(key)
 	r.MbpsPerViewer = summarize(rates)
+	r.LongestGapMS = summarize(gaps)
 	r.AggregateMbps = round(float64(after.bytes-before.bytes) * 8 / window.Seconds() / 1e6)
 	r.Packets, r.Lost = after.packets-before.packets, after.lost-before.lost
 	if r.Packets+r.Lost > 0 {

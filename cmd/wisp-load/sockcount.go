@@ -117,19 +117,24 @@ type counter struct {
 	bytes   int64
 	lost    int64
 	streams [4]seqLine
+	// gap is the longest silence of any SSRC since resetGap (a frozen picture when it is video's).
+	gap time.Duration
 }
 
 type seqLine struct {
 	ssrc uint32
 	last uint16
 	used bool
+	at   time.Time // when its last packet arrived
 }
 
-func (c *counter) add(ssrc uint32, seq uint16, size int) {
+func (c *counter) add(ssrc uint32, seq uint16, size int) { c.addAt(time.Now(), ssrc, seq, size) }
+
+func (c *counter) addAt(now time.Time, ssrc uint32, seq uint16, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.packets == 0 {
-		c.first = time.Now()
+		c.first = now
 	}
 	c.packets++
 	c.bytes += int64(size)
@@ -139,9 +144,13 @@ func (c *counter) add(ssrc uint32, seq uint16, size int) {
 			continue
 		}
 		if !l.used {
-			*l = seqLine{ssrc: ssrc, last: seq, used: true}
+			*l = seqLine{ssrc: ssrc, last: seq, used: true, at: now}
 			return
 		}
+		if g := now.Sub(l.at); g > c.gap {
+			c.gap = g
+		}
+		l.at = now
 		if d := seq - l.last; d != 0 && d < 0x8000 {
 			c.lost += int64(d - 1)
 			l.last = seq
@@ -154,4 +163,29 @@ func (c *counter) snapshot() (first time.Time, packets, bytes, lost int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.first, c.packets, c.bytes, c.lost
+}
+
+// resetGap starts measuring the longest silence anew at now (the measurement window's start).
+func (c *counter) resetGap(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gap = 0
+	for i := range c.streams {
+		if c.streams[i].used {
+			c.streams[i].at = now
+		}
+	}
+}
+
+// longestGap is the longest silence of any SSRC since resetGap, counting one still running at now.
+func (c *counter) longestGap(now time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g := c.gap
+	for _, l := range c.streams {
+		if l.used && now.Sub(l.at) > g {
+			g = now.Sub(l.at)
+		}
+	}
+	return g
 }

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // inspect counts SRTP by its clear header (bytes, packets, gaps per SSRC), passes everything else
 // (STUN, DTLS, SRTCP) and swallows SRTP only once asked to.
@@ -45,5 +48,27 @@ func TestSummarize(t *testing.T) {
 	}
 	if (summarize(nil) != dist{}) {
 		t.Fatal("summarize(nil) not zero")
+	}
+}
+
+// longestGap is the longest silence of any one SSRC since the window began, counting a silence
+// still running at its end: what -count reports as longestGapMs and frozen.
+func TestCounterLongestGap(t *testing.T) {
+	var c counter
+	t0 := time.Unix(100, 0)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	c.addAt(ms(0), 1, 1, 100)
+	c.addAt(ms(0), 2, 1, 100)
+	c.addAt(ms(900), 1, 2, 100) // before the window: not counted
+	c.resetGap(ms(1000))
+	c.addAt(ms(1030), 1, 3, 100)
+	c.addAt(ms(1020), 2, 2, 100)
+	c.addAt(ms(1630), 1, 4, 100) // SSRC 1 silent 600 ms
+	c.addAt(ms(1640), 2, 3, 100)
+	if g := c.longestGap(ms(1700)); g != 620*time.Millisecond { // SSRC 2: 1020 → 1640
+		t.Fatalf("longest gap %v, want 620ms", g)
+	}
+	if g := c.longestGap(ms(2500)); g != 870*time.Millisecond { // SSRC 1 silent since 1630
+		t.Fatalf("longest gap with a running silence %v, want 870ms", g)
 	}
 }

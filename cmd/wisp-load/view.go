@@ -124,6 +124,12 @@ func load(ctx context.Context, f viewFlags) (*report, error) {
 	}
 	time.Sleep(f.settle)
 	before := snapshot(viewers)
+	start := time.Now()
+	for _, w := range viewers {
+		if w != nil && w.net != nil {
+			w.net.c.resetGap(start)
+		}
+	}
 	var s0, s1 sample
 	if f.pid > 0 {
 		s0, _ = sampleServer(f.pid)
