@@ -13,7 +13,11 @@ import (
 // ViewOptions configures View. The zero value asks for nothing; set Video and/or Audio.
 type ViewOptions struct {
 	Video bool // add a recvonly video transceiver
-	Audio bool // add a recvonly audio transceiver
+	// VideoSections, with Video, is how many recvonly video transceivers to add (0 is 1): a wisp
+	// node pulling a simulcast stream from its owner offers one per layer it can take; the owner
+	// answers each layer on its own section, the rest without a track.
+	VideoSections int
+	Audio         bool // add a recvonly audio transceiver
 	// DataChannel, if not empty, creates a data channel with this label before the offer, so the
 	// offer carries m=application and the server can relay publisher messages (WHEP-08).
 	DataChannel string
@@ -100,8 +104,14 @@ func (v *Viewer) setup() error {
 		if !k.want {
 			continue
 		}
-		if _, err := v.s.pc.AddTransceiverFromKind(k.kind, recv); err != nil {
-			return fmt.Errorf("add %s transceiver: %w", k.kind, err)
+		n := 1
+		if k.kind == webrtc.RTPCodecTypeVideo {
+			n = max(1, v.opt.VideoSections)
+		}
+		for range n {
+			if _, err := v.s.pc.AddTransceiverFromKind(k.kind, recv); err != nil {
+				return fmt.Errorf("add %s transceiver: %w", k.kind, err)
+			}
 		}
 	}
 	if v.opt.DataChannel != "" {

@@ -36,7 +36,11 @@ type Config struct {
 	Poll time.Duration
 	// KeyframeInterval is the least time between two PLIs sent upstream (default 500 ms).
 	KeyframeInterval time.Duration
-	Logger           *slog.Logger
+	// JoinWait bounds how long the first viewers of a stream wait, in Watch, for its new pull to
+	// bring its video in (every layer of a simulcast stream), so they negotiate knowing the
+	// layers, as on the owner (default 2 s).
+	JoinWait time.Duration
+	Logger   *slog.Logger
 }
 
 // Edge keeps one pull per watched stream. Safe for concurrent use.
@@ -57,11 +61,15 @@ type Edge struct {
 
 // watched is one stream with local viewers (or a lingering pull).
 type watched struct {
-	st      *stream.Stream
-	viewers int       // guarded by Edge.mu
-	idle    time.Time // when viewers last reached 0; guarded by Edge.mu
-	pulling bool      // a pull is up (for Watch's decision); guarded by Edge.mu
+	st        *stream.Stream
+	ready     chan struct{} // closed once the first pull's video is in, or there is none
+	readyOnce sync.Once
+	viewers   int       // guarded by Edge.mu
+	idle      time.Time // when viewers last reached 0; guarded by Edge.mu
+	pulling   bool      // a pull is up (for Watch's decision); guarded by Edge.mu
 }
+
+func (w *watched) markReady() { w.readyOnce.Do(func() { close(w.ready) }) }
 
 // New returns an Edge whose pulls live until Close.
 func New(cfg Config) *Edge {
@@ -73,6 +81,9 @@ func New(cfg Config) *Edge {
 	}
 	if cfg.KeyframeInterval <= 0 {
 		cfg.KeyframeInterval = 500 * time.Millisecond
+	}
+	if cfg.JoinWait <= 0 {
+		cfg.JoinWait = 2 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -87,11 +98,13 @@ func New(cfg Config) *Edge {
 
 // Watch is told of a viewer of st joining; see whep.Cluster. A stream with a local publisher,
 // or already pulled, needs no directory; otherwise the owner is looked up now, so a viewer that
-// would need a new pull while the directory is away is refused with 503 + Retry-After.
+// would need a new pull while the directory is away is refused with 503 + Retry-After. The first
+// viewers of a new pull wait for its video to come in (JoinWait at most).
 func (e *Edge) Watch(st *stream.Stream) (func(), error) {
+	local := e.hasLocalPublisher(st)
 	e.mu.Lock()
 	w := e.watched[st.Name()]
-	needLookup := (w == nil || !w.pulling) && !e.hasLocalPublisher(st)
+	needLookup := (w == nil || !w.pulling) && !local
 	e.mu.Unlock()
 	if needLookup {
 		ctx, cancel := context.WithTimeout(e.ctx, 2*time.Second)
@@ -105,18 +118,27 @@ func (e *Edge) Watch(st *stream.Stream) (func(), error) {
 		}
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.closed {
+		e.mu.Unlock()
 		return nil, stream.ErrClosed
 	}
 	w = e.watched[st.Name()]
 	if w == nil || w.st != st {
-		w = &watched{st: st}
+		w = &watched{st: st, ready: make(chan struct{})}
 		e.watched[st.Name()] = w
 		e.wg.Add(1)
 		go e.loop(w)
 	}
 	w.viewers++
+	e.mu.Unlock()
+	if !local {
+		t := time.NewTimer(e.cfg.JoinWait)
+		select {
+		case <-w.ready:
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -161,6 +183,7 @@ func (e *Edge) Close() {
 // loop keeps w's stream pulled from its owner while it has viewers, and a while after.
 func (e *Edge) loop(w *watched) {
 	defer e.wg.Done()
+	defer w.markReady()
 	name := w.st.Name()
 	st, err := e.cfg.Registry.Acquire(name) // the loop's own hold: the pull outlives viewers for Idle
 	if err != nil {
@@ -180,13 +203,42 @@ func (e *Edge) loop(w *watched) {
 		e.mu.Lock()
 		w.pulling = cur != nil
 		e.mu.Unlock()
+		e.awaitVideo(w, cur)
+		// A pull the owner ends (its layers changed) is replaced at once, unless it had only
+		// just begun: then at the next tick, so a pull that keeps failing is retried at Poll.
+		var gone <-chan struct{}
+		if cur != nil && time.Since(cur.started) >= e.cfg.Poll {
+			gone = cur.view.Ended()
+		}
 		select {
 		case <-e.ctx.Done():
 			e.forget(w)
 			return
 		case <-tick.C:
+		case <-gone:
 		}
 	}
+}
+
+// awaitVideo marks w ready once its pull's video is in (JoinWait at most), or at once without a
+// pull; only the first time.
+func (e *Edge) awaitVideo(w *watched, cur *session) {
+	select {
+	case <-w.ready:
+		return
+	default:
+	}
+	if cur != nil {
+		t := time.NewTimer(e.cfg.JoinWait)
+		select {
+		case <-cur.videoIn():
+		case <-cur.view.Ended():
+		case <-e.ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	w.markReady()
 }
 
 // step looks the owner up once and returns the pull to keep (nil for none).

@@ -18,8 +18,11 @@ var (
 type Offer struct {
 	// SDP is the offer text as received.
 	SDP string
-	// Audio, Video and Data report which kinds the offer has (at most one of each media kind).
+	// Audio, Video and Data report which kinds the offer has (at most one of each media kind,
+	// but see ParseLayeredOffer).
 	Audio, Video, Data bool
+	// VideoSections is how many live video sections the offer has: 1 at most from ParseOffer.
+	VideoSections int
 	// Directions maps "audio"/"video" to the offered direction (sendonly, recvonly, sendrecv, inactive).
 	Directions map[string]string
 }
@@ -29,7 +32,14 @@ type Offer struct {
 // application (data channel) section is allowed. Directions are left to the caller (WHIP and WHEP
 // differ). Offers without msid, candidates, rtcp-mux-only or bundle-only are accepted (COMMON-33,
 // COMMON-34, COMMON-37).
-func ParseOffer(text string) (Offer, error) {
+func ParseOffer(text string) (Offer, error) { return parseOffer(text, 1) }
+
+// ParseLayeredOffer is ParseOffer allowing up to maxVideo video sections: a wisp node pulling a
+// simulcast stream from the node that owns it offers one section per layer (whep's pulls only).
+// Directions["video"] is then the first direction that is not recvonly, if any.
+func ParseLayeredOffer(text string, maxVideo int) (Offer, error) { return parseOffer(text, maxVideo) }
+
+func parseOffer(text string, maxVideo int) (Offer, error) {
 	if !strings.HasPrefix(strings.TrimLeft(text, "\r\n\t "), "v=") {
 		return Offer{}, fmt.Errorf("%w: does not start with v=", ErrBadOffer)
 	}
@@ -41,22 +51,33 @@ func ParseOffer(text string) (Offer, error) {
 		return Offer{}, fmt.Errorf("%w: no media sections", ErrBadOffer)
 	}
 	o := Offer{SDP: text, Directions: make(map[string]string, 2)}
+	sections := 0 // video sections, live or not
 	for _, m := range desc.MediaDescriptions {
 		kind := m.MediaName.Media
 		switch kind {
 		case "audio", "video":
-			if _, dup := o.Directions[kind]; dup {
+			prev, dup := o.Directions[kind]
+			if dup && (kind == "audio" || sections >= maxVideo) {
 				return Offer{}, fmt.Errorf("%w: more than one %s section", ErrUnsupportedOffer, kind)
 			}
+			if kind == "video" {
+				sections++
+			}
+			dir := direction(m)
 			if m.MediaName.Port.Value == 0 && !bundleOnly(m) {
-				o.Directions[kind] = "inactive" // rejected section
+				dir = "inactive" // rejected section
+			}
+			if !dup || prev == "recvonly" {
+				o.Directions[kind] = dir
+			}
+			if dir == "inactive" {
 				continue
 			}
-			o.Directions[kind] = direction(m)
 			if kind == "audio" {
 				o.Audio = true
 			} else {
 				o.Video = true
+				o.VideoSections++
 			}
 		case "application":
 			o.Data = true

@@ -44,3 +44,31 @@ func TestParseOfferPortZeroWithoutBundleOnlyIsInactive(t *testing.T) {
 		t.Fatalf("garbage: %v, want ErrBadOffer", err)
 	}
 }
+
+// A viewer's offer has at most one video section (ParseOffer: 422); a pull by another node may
+// have one per simulcast layer, up to the limit it is given (ParseLayeredOffer), and a section
+// that is not recvonly among them still shows in Directions.
+func TestParseLayeredOffer(t *testing.T) {
+	video := func(mid, dir string) string {
+		return "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:" + mid + "\r\na=" + dir + "\r\na=rtpmap:96 VP8/90000\r\n"
+	}
+	head := "v=0\r\no=- 1 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+	three := head + video("0", "recvonly") + video("1", "recvonly") + video("2", "recvonly")
+	if _, err := ParseOffer(three); !errors.Is(err, ErrUnsupportedOffer) {
+		t.Fatalf("ParseOffer with three video sections: %v, want ErrUnsupportedOffer", err)
+	}
+	o, err := ParseLayeredOffer(three, 4)
+	if err != nil || !o.Video || o.VideoSections != 3 || o.Directions["video"] != "recvonly" {
+		t.Fatalf("ParseLayeredOffer(3 sections, 4) = %+v, %v", o, err)
+	}
+	if _, err := ParseLayeredOffer(three, 2); !errors.Is(err, ErrUnsupportedOffer) {
+		t.Fatalf("ParseLayeredOffer(3 sections, 2): %v, want ErrUnsupportedOffer", err)
+	}
+	o, err = ParseLayeredOffer(head+video("0", "recvonly")+video("1", "sendonly"), 4)
+	if err != nil || o.Directions["video"] != "sendonly" {
+		t.Fatalf("a sendonly section among recvonly ones: %+v, %v", o, err)
+	}
+	if o, err := ParseOffer(head + video("0", "recvonly")); err != nil || o.VideoSections != 1 {
+		t.Fatalf("one section: %+v, %v", o, err)
+	}
+}

@@ -53,6 +53,7 @@ type Feed struct {
 	size      atomic.Uint64 // width<<32 | height, from the newest keyframe that carried them
 	lastAt    atomic.Int64  // arrival of the newest packet, Unix ns
 	closed    atomic.Bool
+	keyWanted atomic.Bool // a viewer asked for a keyframe of this layer (Stream.RequestKeyframeOf)
 
 	// owned by the producer
 	keyTS   uint32

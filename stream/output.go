@@ -25,6 +25,7 @@ type Output struct {
 	writer webrtc.TrackLocalWriter
 
 	choice atomic.Pointer[Feed] // the viewer's own choice; nil follows the Track's (Follow)
+	only   atomic.Bool          // the choice holds after its Feed ends: nothing else is sent (FollowOnly)
 	feed   atomic.Pointer[Feed] // the Feed followed now; written by the worker (and Start)
 	live   atomic.Bool          // receiving live packets (false while replaying the cached GOP)
 
@@ -81,7 +82,19 @@ type segment struct {
 
 // Follow makes the output follow f, switching at f's next keyframe; nil (or f's end) returns it
 // to the stream-wide choice (Stream.Follow). Safe for concurrent use.
-func (o *Output) Follow(f *Feed) { o.choice.Store(f) }
+func (o *Output) Follow(f *Feed) {
+	o.only.Store(false)
+	o.choice.Store(f)
+}
+
+// FollowOnly makes the output follow f and nothing else: it switches to f at f's next keyframe
+// and, once f ends, sends nothing until it is told another Feed. A node pulling each simulcast
+// layer on its own section uses it: another layer's packets must never arrive as this one's.
+// Safe for concurrent use.
+func (o *Output) FollowOnly(f *Feed) {
+	o.only.Store(true)
+	o.choice.Store(f)
+}
 
 // Feed returns the Feed the output sends now (nil before any).
 func (o *Output) Feed() *Feed { return o.feed.Load() }
@@ -92,7 +105,7 @@ func (o *Output) SSRC() uint32 { return o.ssrc }
 // want returns the Feed the output should follow: its own choice while that Feed lives, else
 // the Track's.
 func (o *Output) want(current *Feed) *Feed {
-	if f := o.choice.Load(); f != nil && !f.closed.Load() {
+	if f := o.choice.Load(); f != nil && (!f.closed.Load() || o.only.Load()) {
 		return f
 	}
 	return current

@@ -13,7 +13,7 @@ import (
 // of a start without a cached keyframe is made once, at Start, not at Bind.
 func TestBindWaitsForStart(t *testing.T) {
 	requests := 0
-	tr := newTrack(webrtc.RTPCodecTypeVideo, "s", func() { requests++ })
+	tr := newTrack(webrtc.RTPCodecTypeVideo, "s", func(*Feed) { requests++ })
 	w := &countWriter{}
 	ctx := &bindContext{id: "v", ssrc: 7, writer: w}
 	if _, err := tr.Bind(ctx); err != nil {

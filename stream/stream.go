@@ -1,7 +1,9 @@
 package stream
 
 import (
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -27,6 +29,7 @@ type Stream struct {
 	audio     *Track
 	relay     *datarelay.Relay
 	keyframes chan struct{} // capacity 1: pending requests coalesce into one
+	keyAny    atomic.Bool   // a keyframe of the followed layer is asked for (RequestKeyframe)
 
 	// guarded by mu
 	mu          sync.Mutex
@@ -38,7 +41,7 @@ type Stream struct {
 func newStream(name string, relay datarelay.Config) *Stream {
 	s := &Stream{name: name, keyframes: make(chan struct{}, 1), relay: datarelay.New(relay)}
 	msid := "wisp-" + name
-	s.video = newTrack(webrtc.RTPCodecTypeVideo, msid, s.RequestKeyframe)
+	s.video = newTrack(webrtc.RTPCodecTypeVideo, msid, s.RequestKeyframeOf)
 	s.audio = newTrack(webrtc.RTPCodecTypeAudio, msid, nil)
 	return s
 }
@@ -60,17 +63,52 @@ func (s *Stream) Track(kind webrtc.RTPCodecType) *Track {
 // Relay is the stream's publisher → viewers data-channel mirror.
 func (s *Stream) Relay() *datarelay.Relay { return s.relay }
 
-// RequestKeyframe asks the current publisher for a keyframe. It never blocks: requests made while
-// one is pending coalesce into it, and the publisher rate-limits what it sends upstream.
+// RequestKeyframe asks the current publisher for a keyframe of the layer viewers follow. It never
+// blocks: requests made while one is pending coalesce into it, and the publisher rate-limits what
+// it sends upstream.
 func (s *Stream) RequestKeyframe() {
+	s.keyAny.Store(true)
+	s.signalKeyframe()
+}
+
+// RequestKeyframeOf asks the publisher for a keyframe of f's layer: what a viewer whose Output
+// sends f asks for (a pinned simulcast layer, or one layer of a pull by another node). nil, or a
+// Feed of another kind, is RequestKeyframe. It never blocks; requests coalesce as RequestKeyframe's.
+func (s *Stream) RequestKeyframeOf(f *Feed) {
+	if f == nil || f.track != s.video {
+		s.RequestKeyframe()
+		return
+	}
+	f.keyWanted.Store(true)
+	s.signalKeyframe()
+}
+
+func (s *Stream) signalKeyframe() {
 	select {
 	case s.keyframes <- struct{}{}:
 	default:
 	}
 }
 
-// KeyframeRequests delivers coalesced keyframe requests to the publisher.
+// KeyframeRequests delivers coalesced keyframe requests to the publisher, which then asks
+// KeyframeSSRCs which layers they are for.
 func (s *Stream) KeyframeRequests() <-chan struct{} { return s.keyframes }
+
+// KeyframeSSRCs returns the publisher's SSRCs to ask for a keyframe now and forgets the requests:
+// followed (the SSRC of the layer viewers follow as the publisher knows it; 0 for none) after a
+// RequestKeyframe, and the SSRC of each video layer asked for with RequestKeyframeOf, each once.
+func (s *Stream) KeyframeSSRCs(followed uint32) []uint32 {
+	var out []uint32
+	if s.keyAny.Swap(false) && followed != 0 {
+		out = append(out, followed)
+	}
+	for _, f := range s.video.Feeds() {
+		if f.keyWanted.Swap(false) && f.cfg.SSRC != 0 && !slices.Contains(out, f.cfg.SSRC) {
+			out = append(out, f.cfg.SSRC)
+		}
+	}
+	return out
+}
 
 // SetPublisher makes p the stream's publisher and returns the one it replaces (nil if none). The
 // caller closes the replaced one, outside any lock. With replace false and a publisher present, it

@@ -21,7 +21,7 @@ type Track struct {
 	// set at construction
 	id, streamID string
 	kind         webrtc.RTPCodecType
-	onStart      func()                   // called when a viewer starts without a cached keyframe (keyframe request); never blocks
+	onStart      func(*Feed)              // called when a viewer starts on a Feed (nil: none yet) without a cached keyframe (keyframe request); never blocks
 	egress       Egress                   // brackets each fan-out pass (noEgress unless the Registry has one)
 	workers      []atomic.Pointer[worker] // one per core, made at the first Start
 	wg           sync.WaitGroup           // worker goroutines
@@ -39,7 +39,7 @@ type Track struct {
 }
 
 // newTrack makes a Track of the given kind whose msid stream id is streamID.
-func newTrack(kind webrtc.RTPCodecType, streamID string, onStart func()) *Track {
+func newTrack(kind webrtc.RTPCodecType, streamID string, onStart func(*Feed)) *Track {
 	return &Track{id: kind.String(), streamID: streamID, kind: kind, onStart: onStart, egress: noEgress{},
 		pending: make(map[string]*Output), workers: make([]atomic.Pointer[worker], runtime.GOMAXPROCS(0))}
 }
@@ -243,7 +243,7 @@ func (t *Track) StartOn(ssrc uint32, f *Feed) bool {
 	t.mu.Unlock()
 
 	if t.onStart != nil && !fast {
-		t.onStart()
+		t.onStart(f)
 	}
 	return true
 }

@@ -22,8 +22,14 @@ type Cluster interface {
 	// needed: 503 + Retry-After) refuses the viewer.
 	Watch(st *stream.Stream) (release func(), err error)
 	// Place returns where a viewer's POST should go instead (a 307 to a less loaded node), or
-	// false to serve it here. Pulls are never placed.
+	// false to serve it here. Pulls are never placed. It is asked only of a POST already
+	// authorized, and the location carries a grant of that (Placed), never the key itself.
 	Place(r *http.Request, stream string) (location string, elsewhere bool)
+	// Placed reports whether r carries a valid placement grant for stream: a viewer another node
+	// authorized and redirected here, admitted without the watch keys and the auth webhook (its
+	// key or token stayed behind: browsers and Go's client drop Authorization on a redirect to
+	// another host). An invalid or expired grant is not an error: the POST is authorized as any.
+	Placed(r *http.Request, stream string) bool
 }
 
 // place answers a viewer's POST with 307 to another node when the Cluster says so.
@@ -47,6 +53,9 @@ func (h *Handler) authorize(r *http.Request, name string) (pull bool, err error)
 		pull, err := h.cfg.Cluster.VerifyPull(r, name)
 		if pull || err != nil {
 			return pull, err
+		}
+		if h.cfg.Cluster.Placed(r, name) {
+			return false, nil
 		}
 	}
 	return false, h.cfg.AuthorizePost(r, name)

@@ -18,8 +18,12 @@ type Config struct {
 	// send-side estimate (Estimators) drives each viewer's automatic layer choice (viewerauto.go).
 	// Viewers of single-layer streams keep API and pay nothing per packet for it.
 	SimulcastAPI *webrtc.API
-	Estimators   *rtc.Estimators
-	Registry     *stream.Registry
+	// PullAPI, if set, builds the PeerConnections of pulls by other nodes: an API with short ICE
+	// timeouts, so the pull of a node that dies ends within seconds (a viewer's waits out
+	// consent expiry); nil uses API.
+	PullAPI    *webrtc.API
+	Estimators *rtc.Estimators
+	Registry   *stream.Registry
 	// Endpoint is the HTTP side shared with WHIP; its Keys are the watch keys.
 	wish.Endpoint
 	// RequirePublisher answers a viewer of a stream with no live publisher 409 + Retry-After

@@ -68,7 +68,11 @@ func (h *Handler) post(c echo.Context) error {
 	if !pull && h.place(c.Response(), r, name) {
 		return nil // 307 to a less loaded node (cluster.go)
 	}
-	offer, err := wish.ReadOffer(r, h.cfg.MaxBody, wish.Receives)
+	sections := 1
+	if pull {
+		sections = MaxPullSections // one a simulcast layer (pull.go)
+	}
+	offer, err := wish.ReadLayeredOffer(r, h.cfg.MaxBody, wish.Receives, sections)
 	if err != nil {
 		return respond(c, err)
 	}
@@ -113,11 +117,14 @@ func (h *Handler) watch(reqCtx context.Context, name string, offer rtc.Offer, re
 				e.Header.Set("Retry-After", "5")
 				return nil, "", e
 			}
-			if err := checkCodecs(st.Info(), offer); err != nil {
-				return nil, "", err
-			}
+			// Joined first: on a node that pulls the stream, the first viewers wait for the
+			// pull's video, so the codec check (and the layers) know the publisher's.
 			release, err := h.join(st, pull)
 			if err != nil {
+				return nil, "", err
+			}
+			if err := checkCodecs(st.Info(), offer); err != nil {
+				release()
 				return nil, "", err
 			}
 			v, answer, err := watch(ctx, h.ctx, h.cfg, st, offer, remote, pull, func(v *Viewer) {

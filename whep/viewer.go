@@ -34,6 +34,10 @@ type Viewer struct {
 	cfg    Config
 	pull   bool    // a pull by another node: its PullLabel channel carries every label
 	starts []start // the Tracks this viewer receives, started once it is connected
+	// a pull's video sections offered, and the layer each carries when layered (pull.go); the
+	// keeper's once the session is connected
+	pullSections int
+	pullLayers   []pullLayer
 
 	// RTCP from the player, counted for the metrics (per RTCP packet, not per media packet)
 	nacks, keyframeRequests atomic.Uint64
@@ -87,9 +91,13 @@ func (v *Viewer) Stream() *stream.Stream { return v.stream }
 // session's life, ctx bounds negotiation only.
 // remote is the client's HTTP address, for the session's log lines.
 func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer rtc.Offer, remote string, pull bool, onEnd func(*Viewer)) (*Viewer, string, error) {
-	api, simulcast := cfg.API, cfg.SimulcastAPI != nil && len(st.Track(webrtc.RTPCodecTypeVideo).Feeds()) > 1
-	if simulcast {
+	// A pull takes every layer itself (pull.go): no automatic choice for it.
+	api, simulcast := cfg.API, !pull && cfg.SimulcastAPI != nil && len(st.Track(webrtc.RTPCodecTypeVideo).Feeds()) > 1
+	switch {
+	case simulcast:
 		api = cfg.SimulcastAPI
+	case pull && cfg.PullAPI != nil:
+		api = cfg.PullAPI
 	}
 	peer, err := rtc.NewPeer(api, serverCtx)
 	if err != nil {
@@ -122,11 +130,17 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 		Connected: func() {
 			for _, st := range v.starts {
 				var first *stream.Feed // a simulcast viewer's first layer is its own (viewerauto.go)
-				if st.track.Kind() == webrtc.RTPCodecTypeVideo {
+				switch {
+				case st.only != nil:
+					first = st.only // a layered pull's section (pull.go)
+				case st.track.Kind() == webrtc.RTPCodecTypeVideo:
 					first = v.firstLayer()
 				}
 				if st.track.StartOn(st.ssrc, first) {
 					if o := st.track.Output(st.ssrc); o != nil {
+						if st.only != nil {
+							o.FollowOnly(st.only)
+						}
 						v.mu.Lock()
 						v.outputs = append(v.outputs, o)
 						v.mu.Unlock()
@@ -134,6 +148,7 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 				}
 			}
 			v.startAuto()
+			v.startPullKeeper()
 		},
 		Closing: v.closeFeeds,
 		Ended: func() {
@@ -146,10 +161,12 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 	return v, answer, nil
 }
 
-// start names one of the viewer's Outputs: the Track and the SSRC pion bound it with.
+// start names one of the viewer's Outputs: the Track and the SSRC pion bound it with, and for a
+// layered pull's section the one Feed it carries.
 type start struct {
 	track *stream.Track
 	ssrc  uint32
+	only  *stream.Feed
 }
 
 // closeFeeds stops what feeds the viewer besides its Tracks: relay subscriptions and event streams.
@@ -175,6 +192,13 @@ func (v *Viewer) negotiate(ctx context.Context, offer rtc.Offer) (string, error)
 		if (kind == webrtc.RTPCodecTypeVideo && !offer.Video) || (kind == webrtc.RTPCodecTypeAudio && !offer.Audio) {
 			continue
 		}
+		if kind == webrtc.RTPCodecTypeVideo && v.pull && offer.VideoSections > 1 {
+			if layered, err := v.addPullLayers(offer.VideoSections); err != nil {
+				return "", err
+			} else if layered {
+				continue
+			}
+		}
 		sender, err := v.pc.AddTrack(v.stream.Track(kind))
 		if err != nil {
 			return "", fmt.Errorf("add %s track: %w", kind, err)
@@ -183,7 +207,7 @@ func (v *Viewer) negotiate(ctx context.Context, offer rtc.Offer) (string, error)
 			return "", fmt.Errorf("%w: no supported %s codec offered", rtc.ErrUnsupportedOffer, kind)
 		}
 		if enc := sender.GetParameters().Encodings; len(enc) > 0 {
-			v.starts = append(v.starts, start{v.stream.Track(kind), uint32(enc[0].SSRC)})
+			v.starts = append(v.starts, start{track: v.stream.Track(kind), ssrc: uint32(enc[0].SSRC)})
 			if kind == webrtc.RTPCodecTypeVideo && v.auto {
 				v.fb = layers.NewFeedback(uint32(enc[0].SSRC), layers.LossParams{})
 			}
@@ -199,9 +223,13 @@ func (v *Viewer) negotiate(ctx context.Context, offer rtc.Offer) (string, error)
 
 // readRTCP drains a sender's RTCP, which the interceptors need (reports), answers NACKs from the
 // Track's shared packet cache and turns PLI and FIR into keyframe requests (Chromium sends PLI,
-// GStreamer FIR).
+// GStreamer FIR) for the layer the sender's Output sends.
 func (v *Viewer) readRTCP(sender *webrtc.RTPSender) {
-	track, _ := sender.Track().(*stream.Track)
+	track := trackOf(sender.Track())
+	var ssrc uint32
+	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+		ssrc = uint32(enc[0].SSRC)
+	}
 	buf := make([]byte, 1500)
 	for {
 		n, _, err := sender.Read(buf)
@@ -217,7 +245,13 @@ func (v *Viewer) readRTCP(sender *webrtc.RTPSender) {
 			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				v.keyframeRequests.Add(1)
-				v.stream.RequestKeyframe()
+				var sending *stream.Feed
+				if track != nil {
+					if o := track.Output(ssrc); o != nil {
+						sending = o.Feed()
+					}
+				}
+				v.stream.RequestKeyframeOf(sending)
 			case *rtcp.TransportLayerNack:
 				v.nacks.Add(1)
 				if track != nil {

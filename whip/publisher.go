@@ -244,8 +244,9 @@ func (p *Publisher) chooseLayers() {
 	}
 }
 
-// keyframes turns the stream's coalesced keyframe requests into PLIs, at most one per
-// KeyframeInterval: viewers joining together cause one PLI, never a storm.
+// keyframes turns the stream's coalesced keyframe requests into PLIs, at most one round per
+// KeyframeInterval (one PLI per layer asked for): viewers joining together cause one PLI, never a
+// storm.
 func (p *Publisher) keyframes() {
 	var last time.Time
 	for {
@@ -263,15 +264,26 @@ func (p *Publisher) keyframes() {
 			case <-t.C:
 			}
 		}
-		ssrc := p.videoSSRC.Load()
-		if ssrc == 0 {
+		// The followed layer's, and each layer a viewer following it asked for (a pinned layer,
+		// a pull's layer section).
+		ssrcs := p.stream.KeyframeSSRCs(p.videoSSRC.Load())
+		if len(ssrcs) == 0 {
 			continue
 		}
 		last = time.Now()
-		if err := p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+		if err := p.pc.WriteRTCP(pliFor(ssrcs)); err != nil {
 			p.log.Debug("send PLI", "err", err)
 		}
 	}
+}
+
+// pliFor makes one PLI for each SSRC.
+func pliFor(ssrcs []uint32) []rtcp.Packet {
+	pkts := make([]rtcp.Packet, len(ssrcs))
+	for i, ssrc := range ssrcs {
+		pkts[i] = &rtcp.PictureLossIndication{MediaSSRC: ssrc}
+	}
+	return pkts
 }
 
 func (p *Publisher) onDataChannel(dc *webrtc.DataChannel) {

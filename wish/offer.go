@@ -18,11 +18,17 @@ const (
 // valid SDP (400), at least one audio or video section, and no section in the direction opposite
 // to side or inactive (422).
 func ReadOffer(r *http.Request, max int64, side string) (rtc.Offer, error) {
+	return ReadLayeredOffer(r, max, side, 1)
+}
+
+// ReadLayeredOffer is ReadOffer allowing up to maxVideo video sections (rtc.ParseLayeredOffer):
+// for a pull by another wisp node only.
+func ReadLayeredOffer(r *http.Request, max int64, side string, maxVideo int) (rtc.Offer, error) {
 	body, err := ReadBody(r, ContentTypeSDP, max)
 	if err != nil {
 		return rtc.Offer{}, err
 	}
-	o, err := rtc.ParseOffer(body)
+	o, err := rtc.ParseLayeredOffer(body, maxVideo)
 	if err != nil {
 		return rtc.Offer{}, err
 	}

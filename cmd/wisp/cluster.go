@@ -187,9 +187,16 @@ func (n *clusterNode) VerifyPull(r *http.Request, name string) (bool, error) {
 // placedParam marks a POST already placed by a 307: it is never redirected again (no loops).
 const placedParam = "placed"
 
+// grantParam carries the placement grant of a POST placed by a 307 (cluster.Signer.Grant).
+const grantParam = "grant"
+
+// grantTTL is how long a placement grant admits its POST: a client follows a 307 at once.
+const grantTTL = 30 * time.Second
+
 // Place implements whep.Cluster: with -cluster-redirect, a viewer's POST goes to the node with
 // the fewest sessions (as last registered, within 3⅓ s) when that is not this one; a POST
-// already redirected once, or when the directory is away, stays here.
+// already redirected once, or when the directory is away, stays here. The location carries a
+// placement grant: the POST was authorized here, and its key or token does not follow it.
 func (n *clusterNode) Place(r *http.Request, name string) (string, bool) {
 	if !n.cfg.Redirect || r.URL.Query().Has(placedParam) {
 		return "", false
@@ -218,7 +225,21 @@ func (n *clusterNode) Place(r *http.Request, name string) (string, bool) {
 		base = nodes[best].URL
 	}
 	n.log.Debug("viewer placed on another node", "stream", name, "to", nodes[best].ID)
-	return base + "/whep/" + url.PathEscape(name) + "?" + placedParam + "=1", true
+	q := url.Values{placedParam: {"1"}, grantParam: {n.signer.Grant(name, grantTTL)}}
+	return base + "/whep/" + url.PathEscape(name) + "?" + q.Encode(), true
+}
+
+// Placed implements whep.Cluster: a POST redirected here by a node that authorized it.
+func (n *clusterNode) Placed(r *http.Request, name string) bool {
+	g := r.URL.Query().Get(grantParam)
+	if g == "" {
+		return false
+	}
+	if err := n.signer.VerifyGrant(g, name); err != nil {
+		n.log.Debug("placement grant refused", "stream", name, "err", err)
+		return false
+	}
+	return true
 }
 
 // Watch implements whep.Cluster.

@@ -350,11 +350,11 @@ func waitGoroutines(t *testing.T, who, addr string, base int) {
 	deadline := time.Now().Add(20 * time.Second)
 	for n = goroutines(t, addr); n > base+slack; n = goroutines(t, addr) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d goroutines, %d before the outage", who, n, base)
+			t.Fatalf("%s: %d goroutines, %d at the baseline", who, n, base)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Logf("%s: %d goroutines, %d before the outage", who, n, base)
+	t.Logf("%s: %d goroutines, %d at the baseline", who, n, base)
 }
 
 // maxArrivalGap is the longest time between two packets of one kind received within [from, to].
@@ -619,10 +619,16 @@ func TestClusterSplitBrain(t *testing.T) {
 // Done-when 7 of issue 13: with -cluster-redirect, a viewer's POST to a busy node gets 307 to the
 // node with the fewest sessions; the client follows it (the body goes again), plays, and its
 // session URL is absolute on the node that holds it, so its PATCH and DELETE reach that node.
+// A stream with a watch key (COMMON-16): a POST without the key is refused before any redirect
+// (401); with it, the 307 carries a placement grant (neither the key nor the cluster secret), so
+// the client, which drops Authorization on a redirect to another host, plays on B; B refuses a
+// forged or expired grant and one for another stream (401).
 func TestClusterRedirect(t *testing.T) {
+	const watchKey = "watch-key-0123456789"
 	r := startTestRedis(t)
-	a := startNode(t, r, "a", "127.0.0.2", "-cluster-redirect=true")
-	b := startNode(t, r, "b", "127.0.0.3", "-cluster-redirect=true")
+	keys := "keyed=" + watchKey + ",other=" + watchKey + "-other"
+	a := startNode(t, r, "a", "127.0.0.2", "-cluster-redirect=true", "-watch-key", keys)
+	b := startNode(t, r, "b", "127.0.0.3", "-cluster-redirect=true", "-watch-key", keys)
 	m := openMedia(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -634,17 +640,21 @@ func TestClusterRedirect(t *testing.T) {
 	}
 	defer rdb.Close()
 	dir := cluster.NewDirectory(rdb, cluster.DirectoryConfig{})
-	waitFor(t, 15*time.Second, "A registered busier than B", func() bool {
-		nodes, err := dir.Nodes(ctx)
-		if err != nil {
-			return false
-		}
-		load := map[string]int{}
-		for _, n := range nodes {
-			load[n.ID] = n.Viewers + 1
-		}
-		return load["a"] > load["b"] && load["b"] > 0
-	})
+	busier := func() {
+		t.Helper()
+		waitFor(t, 15*time.Second, "A registered busier than B", func() bool {
+			nodes, err := dir.Nodes(ctx)
+			if err != nil {
+				return false
+			}
+			load := map[string]int{}
+			for _, n := range nodes {
+				load[n.ID] = n.Viewers + 1
+			}
+			return load["a"] > load["b"] && load["b"] > 0
+		})
+	}
+	busier()
 	noFollow := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
@@ -686,4 +696,48 @@ func TestClusterRedirect(t *testing.T) {
 		s, _ := b.streams(t)
 		return s["live"].Viewers == 0
 	})
+
+	// A stream with a watch key, published on A.
+	publishData(t, ctx, a.whip("keyed"), m)
+	busier()
+	if resp, body := postSDP(t, a.whep("keyed"), viewerOffer(t), nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST without the watch key: %d %q, want 401 before any redirect", resp.StatusCode, body)
+	}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, a.whep("keyed"), strings.NewReader(viewerOffer(t)))
+	req.Header.Set("Content-Type", "application/sdp")
+	req.Header.Set("Authorization", "Bearer "+watchKey)
+	resp, err = noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusTemporaryRedirect || !strings.HasPrefix(loc, b.url+"/whep/keyed?") || !strings.Contains(loc, "grant=wispgrant.") {
+		t.Fatalf("POST with the key to the busy node: %d Location %q, want 307 to B with a grant", resp.StatusCode, loc)
+	}
+	if strings.Contains(loc, watchKey) || strings.Contains(loc, clusterSecret) {
+		t.Fatalf("the redirect leaks the key or the cluster secret: %q", loc)
+	}
+	// Go's client follows the 307 without the Authorization header (another host): the grant
+	// admits it on B.
+	kv, err := client.View(ctx, a.whep("keyed"), client.ViewOptions{Video: true, Token: watchKey})
+	if err != nil {
+		t.Fatalf("view a keyed stream through the redirect: %v", err)
+	}
+	defer kv.Close()
+	if !strings.HasPrefix(kv.Location(), b.url+"/whep/keyed/") {
+		t.Fatalf("session URL %q, want it on B", kv.Location())
+	}
+	recvFrames(t, kv, m, 30, 20*time.Second)
+	// B admits no forged, expired or other stream's grant: without the key, 401.
+	signer := cluster.NewSigner(clusterSecret)
+	for name, u := range map[string]string{
+		"forged":         b.whep("keyed") + "?placed=1&grant=" + cluster.NewSigner("another-secret-0123456789").Grant("keyed", time.Minute),
+		"expired":        b.whep("keyed") + "?placed=1&grant=" + signer.Grant("keyed", -time.Minute),
+		"another stream": b.whep("other") + "?placed=1&grant=" + signer.Grant("keyed", time.Minute),
+	} {
+		if resp, body := postSDP(t, u, viewerOffer(t), nil); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s grant: %d %q, want 401", name, resp.StatusCode, body)
+		}
+	}
 }

@@ -159,11 +159,20 @@ func (n *node) kill(t *testing.T, sig syscall.Signal) { n.signal(t, sig) }
 
 // apiStream is one entry of /api/streams as the cluster tests read it.
 type apiStream struct {
-	Name    string `json:"name"`
-	Live    bool   `json:"live"`
-	Viewers int    `json:"viewers"`
-	Owner   string `json:"owner"`
-	Epoch   int64  `json:"epoch"`
+	Name    string    `json:"name"`
+	Live    bool      `json:"live"`
+	Viewers int       `json:"viewers"`
+	Owner   string    `json:"owner"`
+	Epoch   int64     `json:"epoch"`
+	Feeds   []apiFeed `json:"feeds"`
+}
+
+// apiFeed is one incoming layer of a stream as /api/streams shows it.
+type apiFeed struct {
+	Kind   string `json:"kind"`
+	RID    string `json:"rid"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
 }
 
 // streams reads the node's /api/streams.

@@ -87,6 +87,18 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 			return nil, fmt.Errorf("build webrtc api for simulcast viewers: %w", err)
 		}
 	}
+	// Pulls by other nodes: a node that dies (kill -9) leaves its pulls here silent; they end
+	// after 4 s without a packet rather than a viewer's 20 s (RTCP reports come every second).
+	var pullAPI *webrtc.API
+	if cfg.Cluster.Redis != "" {
+		pullConfig := apiConfig
+		pullConfig.Estimators, pullConfig.DisconnectedTimeout, pullConfig.FailedTimeout = nil, 2*time.Second, 2*time.Second
+		if pullAPI, err = rtc.NewAPI(pullConfig); err != nil {
+			s.closeMedia()
+			s.https.close()
+			return nil, fmt.Errorf("build webrtc api for pulls: %w", err)
+		}
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var egress stream.Egress
 	if cfg.BatchEgress {
@@ -130,7 +142,7 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	}
 	s.whip = whip.NewHandler(s.ctx, whip.Config{API: api, Registry: s.registry,
 		Endpoint: endpoint(cfg.PublishKeys, wish.ActionPublish), NoReplace: cfg.NoReplace, Leases: leases})
-	s.whep = whep.NewHandler(s.ctx, whep.Config{API: viewAPI, SimulcastAPI: simulcastAPI,
+	s.whep = whep.NewHandler(s.ctx, whep.Config{API: viewAPI, SimulcastAPI: simulcastAPI, PullAPI: pullAPI,
 		Estimators: apiConfig.Estimators, Registry: s.registry,
 		Endpoint: endpoint(cfg.WatchKeys, wish.ActionWatch), RequirePublisher: cfg.WHEPRequirePublisher,
 		Cluster: clusterSide})
