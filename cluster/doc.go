@@ -9,7 +9,8 @@
 //   - lease.go: Keeper, which refreshes one lease on a schedule and says whether the owner may
 //     still forward (fencing: a node frozen past its lease stops before anyone can take over).
 //   - nodes.go: the node registry (internal URL, viewers, egress, draining) with a TTL.
-//   - token.go: node-to-node pull tokens (HMAC with the cluster secret, stream-bound, expiring).
+//   - token.go: node-to-node pull tokens and placement grants (HMAC with the cluster secret,
+//     stream-bound, expiring; a grant lets a redirected viewer in without its watch key).
 //   - redis.go: Open, a go-redis UniversalClient from a redis:// or unix:// URL.
 //
 // The directory is never on the media path: a lease is refreshed by its own goroutine, and what

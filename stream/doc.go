@@ -10,7 +10,8 @@
 //   - registry.go: Registry, the concurrent map of stream name → *Stream, with reference counts so a
 //     Stream lives while a publisher or a viewer holds it.
 //   - stream.go: Stream, one broadcast: its two Tracks (video, audio), its data relay, its current
-//     publisher, the stream-wide choice of Feed (Follow), its coalesced keyframe requests and Info.
+//     publisher, the stream-wide choice of Feed (Follow), its coalesced keyframe requests (each naming the layer
+//     asked for: RequestKeyframeOf, KeyframeSSRCs) and Info.
 //   - feed.go: Feed, one incoming layer or audio track: its ring, keyframe count, resolution
 //     (keyframeSize), bitrate (meter.go: 1 s average, 2 s peak), active or not; Input, the seam
 //     producers write through.

@@ -4,9 +4,13 @@
 //     session URL trickles candidates or restarts ICE (wish.ServePatch), DELETE ends it.
 //   - cluster.go: on a cluster node, Cluster: pulls by other nodes are authenticated by their
 //     token (and get every data-channel label on PullLabel), viewers of remote streams are told
-//     to the node's pulls (pull/).
+//     to the node's pulls (pull/), a POST redirected here with a placement grant is admitted.
+//   - pull.go: the owner's side of a pull: one video section per simulcast layer (a=msid
+//     layer-<rid>, each Output following its layer only), a keeper that re-follows a replaced
+//     layer and ends the pull when the stream's layers no longer match its answer.
 //   - viewer.go: Viewer, one WHEP PeerConnection bound to a stream.Stream's Tracks: it drains RTCP
-//     on every sender (PLI/FIR become the Stream's coalesced keyframe requests) and subscribes its
+//     on every sender (PLI/FIR become the Stream's coalesced keyframe requests for the layer that
+//     sender's Output sends) and subscribes its
 //     data channels to the Stream's relay; once connected it starts its Tracks' Outputs. Its lifetime
 //     is an embedded rtc.Peer's.
 //   - drain.go: what a player sends on its data channel is read and discarded (any size up to
