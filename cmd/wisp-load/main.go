@@ -3,9 +3,11 @@
 // CPU seconds per GB delivered and memory per viewer. Results are JSON on stdout.
 //
 //	wisp-load publish -whip URL -video clip.h264 [-audio clip.ogg] [-data data] [-duration D]
-//	wisp-load view -whep URL -n N -ramp R -duration D [-count] [-twcc] [-pli] [-pid PID] [-video clip.h264 -whip URL]
+//	wisp-load view -whep URL -n N -ramp R -duration D [-count] [-twcc] [-pli] [-pid PID] [-api URL] [-video clip.h264 -whip URL]
+//	wisp-load joins -whep URL -tries N [-cold-api URL] [-anchor]
 //
-// view with -video also publishes (from the same process) before the viewers join.
+// view with -video (or -simulcast rid=file,…) also publishes (from the same process) before the
+// viewers join. joins measures one viewer at a time, from its WHEP POST to its first keyframe.
 package main
 
 import (
@@ -32,6 +34,8 @@ func main() {
 		out, err = runPublish(ctx, os.Args[2:])
 	case "view":
 		out, err = runView(ctx, os.Args[2:])
+	case "joins":
+		out, err = runJoins(ctx, os.Args[2:])
 	default:
 		usage()
 	}
@@ -49,9 +53,10 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
-  wisp-load publish -whip URL -video FILE [-fps 30] [-audio FILE.ogg] [-data LABEL] [-duration D]
+  wisp-load publish -whip URL (-video FILE | -simulcast rid=FILE,...) [-fps 30] [-audio FILE.ogg] [-data LABEL] [-duration D]
   wisp-load view -whep URL -n N [-ramp R/s] [-duration D] [-count] [-twcc] [-pid PID] [-data LABEL] [-pli]
-                 [-whip URL -video FILE ...]   (publish too, from this process)
-Run "wisp-load publish -h" or "wisp-load view -h" for every flag.`)
+                 [-api URL/api/streams] [-whip URL -video FILE | -simulcast rid=FILE,... ...]   (publish too, from this process)
+  wisp-load joins -whep URL -tries N [-cold-api OWNER/api/streams] [-anchor] [-data LABEL]
+Run "wisp-load publish -h", "wisp-load view -h" or "wisp-load joins -h" for every flag.`)
 	os.Exit(2)
 }

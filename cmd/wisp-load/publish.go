@@ -14,8 +14,15 @@ import (
 // publishFlags are the flags of a publisher, shared by publish and view.
 type publishFlags struct {
 	whip, video, audio, data, token string
+	simulcast                       string // rid=file.h264,…: publish these layers instead of -video
 	fps                             int
 	dataEvery                       time.Duration
+}
+
+// liveSource is a running publisher: client.Publisher or simulcastPublisher.
+type liveSource interface {
+	Connected() <-chan struct{}
+	Close() error
 }
 
 func (f *publishFlags) register(fs *flag.FlagSet) {
@@ -26,6 +33,18 @@ func (f *publishFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "", "data channel label; the publisher sends a timestamp on it every -data-every")
 	fs.DurationVar(&f.dataEvery, "data-every", 100*time.Millisecond, "interval of data-channel messages")
 	fs.StringVar(&f.token, "publish-token", "", "bearer token for WHIP")
+	fs.StringVar(&f.simulcast, "simulcast", "", "publish rid simulcast instead of -video: rid=file.h264,rid=file.h264,… (one video transceiver, a layer per rid named by rid only, mid and rid header extensions, as OBS and browsers send it)")
+}
+
+// startAny starts the simulcast publisher with -simulcast, else the single-track one.
+func (f *publishFlags) startAny(ctx context.Context) (liveSource, error) {
+	if f.simulcast != "" {
+		if f.video != "" {
+			return nil, fmt.Errorf("-simulcast and -video exclude each other")
+		}
+		return startSimulcast(ctx, f)
+	}
+	return f.start(ctx)
 }
 
 // start publishes the files in a loop, ignoring keyframe requests as OBS and ffmpeg do.
@@ -81,7 +100,7 @@ func stamp(ctx context.Context, p *client.Publisher, every time.Duration) {
 // publishReport is what publish prints.
 type publishReport struct {
 	Seconds float64               `json:"seconds"`
-	Stats   client.PublisherStats `json:"stats"`
+	Stats   client.PublisherStats `json:"stats,omitzero"`
 }
 
 func runPublish(ctx context.Context, args []string) (any, error) {
@@ -90,8 +109,8 @@ func runPublish(ctx context.Context, args []string) (any, error) {
 	f.register(fs)
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	_ = fs.Parse(args)
-	if f.whip == "" || (f.video == "" && f.audio == "") {
-		return nil, fmt.Errorf("publish needs -whip and -video or -audio")
+	if f.whip == "" || (f.video == "" && f.audio == "" && f.simulcast == "") {
+		return nil, fmt.Errorf("publish needs -whip and -video, -simulcast or -audio")
 	}
 	if *duration > 0 {
 		var cancel context.CancelFunc
@@ -99,6 +118,14 @@ func runPublish(ctx context.Context, args []string) (any, error) {
 		defer cancel()
 	}
 	start := time.Now()
+	if f.simulcast != "" {
+		p, err := f.startAny(ctx)
+		if err != nil {
+			return nil, err
+		}
+		<-ctx.Done()
+		return publishReport{Seconds: time.Since(start).Seconds()}, p.Close()
+	}
 	p, err := f.start(ctx)
 	if err != nil {
 		return nil, err

@@ -23,6 +23,9 @@ type report struct {
 	JoinConnectedMS dist `json:"joinConnectedMs"`     // → PeerConnection connected
 	JoinFirstRTPMS  dist `json:"joinFirstRtpMs"`      // → first RTP packet at the socket
 	JoinFirstKeyMS  dist `json:"joinFirstKeyframeMs"` // → first complete video keyframe
+	// the same from the start of the WHEP POST (the client's ICE gathering left out)
+	PostAnswerMS   dist `json:"postAnswerMs"`
+	PostFirstKeyMS dist `json:"postFirstKeyframeMs"`
 
 	MbpsPerViewer dist    `json:"mbpsPerViewer"` // SRTP bytes at the socket over the window
 	AggregateMbps float64 `json:"aggregateMbps"`
@@ -42,6 +45,8 @@ type report struct {
 	Errors                []string `json:"errors,omitempty"`
 
 	Server *serverReport `json:"server,omitempty"`
+	// Layers is the server's view of the stream's layers at the end of the window (-api).
+	Layers *layerReport `json:"layers,omitempty"`
 	// PerViewer is filled with -per-viewer: one line per viewer.
 	PerViewer []viewerLine `json:"perViewer,omitempty"`
 }
@@ -110,7 +115,7 @@ func snapshot(vs []*viewer) totals {
 func (r *report) fill(vs []*viewer, before, after totals, window time.Duration) {
 	r.WindowSeconds = round(window.Seconds())
 	ms := func(from, to time.Time) float64 { return float64(to.Sub(from)) / float64(time.Millisecond) }
-	var answer, conn, rtp, key, rates, delays, gaps []float64
+	var answer, conn, rtp, key, postAnswer, postKey, rates, delays, gaps []float64
 	errs := map[string]int{}
 	for i, w := range vs {
 		if w.err != nil || w.connected.IsZero() {
@@ -132,6 +137,12 @@ func (r *report) fill(vs []*viewer, before, after totals, window time.Duration) 
 		if !w.firstKey.IsZero() {
 			key = append(key, ms(w.start, w.firstKey))
 		}
+		if post := w.post.time(); !post.IsZero() {
+			postAnswer = append(postAnswer, ms(post, w.answered))
+			if !w.firstKey.IsZero() {
+				postKey = append(postKey, ms(post, w.firstKey))
+			}
+		}
 		rate := float64(after.perViewer[i]-before.perViewer[i]) * 8 / window.Seconds() / 1e6
 		rates = append(rates, rate)
 		gaps = append(gaps, float64(after.gaps[i])/float64(time.Millisecond))
@@ -150,6 +161,7 @@ func (r *report) fill(vs []*viewer, before, after totals, window time.Duration) 
 		r.Errors = append(r.Errors, e+" ×"+strconv.Itoa(n))
 	}
 	r.JoinAnswerMS, r.JoinConnectedMS, r.JoinFirstRTPMS, r.JoinFirstKeyMS = summarize(answer), summarize(conn), summarize(rtp), summarize(key)
+	r.PostAnswerMS, r.PostFirstKeyMS = summarize(postAnswer), summarize(postKey)
 	r.MbpsPerViewer = summarize(rates)
 	r.LongestGapMS = summarize(gaps)
 	r.AggregateMbps = round(float64(after.bytes-before.bytes) * 8 / window.Seconds() / 1e6)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -26,6 +29,9 @@ type viewFlags struct {
 	perViewer, pli    bool
 	twcc              bool
 	pid               int
+	api               string // a wisp server's /api/streams: wait for the layers, report the outputs' layers
+	untilKey          bool   // run returns at the first keyframe (joins)
+	pin               string // a rid each viewer pins through the WHEP layer extension
 }
 
 // viewer is one WHEP session of the load and what it measured. Times are zero when the step
@@ -36,7 +42,8 @@ type viewer struct {
 
 	// owned by run until done is closed
 	start, answered, connected, firstKey time.Time
-	twcc                                 bool // the answer accepted transport-cc
+	post                                 postClock // when the WHEP POST left
+	twcc                                 bool      // the answer accepted transport-cc
 	err                                  error
 	delays                               []time.Duration // data-channel delays
 	done                                 chan struct{}
@@ -49,7 +56,7 @@ func runView(ctx context.Context, args []string) (any, error) {
 	pf.register(fs)
 	fs.StringVar(&f.whep, "whep", "", "WHEP endpoint URL")
 	fs.StringVar(&f.token, "token", "", "bearer token for WHEP")
-	fs.IntVar(&f.n, "n", 1, "number of viewers")
+	fs.IntVar(&f.n, "n", 1, "number of viewers (0 with -pid: measure the server alone over the window)")
 	fs.Float64Var(&f.ramp, "ramp", 20, "viewers started per second")
 	fs.DurationVar(&f.duration, "duration", 20*time.Second, "measurement window, after every viewer has joined")
 	fs.DurationVar(&f.settle, "settle", 2*time.Second, "wait between the last join and the window")
@@ -59,16 +66,18 @@ func runView(ctx context.Context, args []string) (any, error) {
 	fs.BoolVar(&f.pli, "pli", false, "each viewer sends one PLI when its video starts (a keyframe request the server passes to the publisher)")
 	fs.BoolVar(&f.twcc, "twcc", false, "viewers offer transport-cc and send its feedback every 100 ms for what arrives (with -count, built from the clear RTP headers at the socket into pion's twcc.Recorder), so a server's send-side estimator runs as with browsers")
 	fs.IntVar(&f.pid, "pid", 0, "server pid: report its CPU seconds per GB delivered and RSS per viewer from /proc")
+	fs.StringVar(&f.pin, "pin", "", "each viewer pins this simulcast layer (rid) through the WHEP layer extension (POST {session}/layer) right after its 201")
+	fs.StringVar(&f.api, "api", "", "the server's /api/streams URL (wisp): with -simulcast wait until it lists every layer before the viewers come; report which layer the viewers' video outputs follow at the end of the window")
 	_ = fs.Parse(args)
-	if f.whep == "" || f.n < 1 || f.ramp <= 0 {
-		return nil, fmt.Errorf("view needs -whep, -n ≥ 1 and -ramp > 0")
+	if f.whep == "" || f.n < 0 || (f.n == 0 && f.pid == 0) || f.ramp <= 0 {
+		return nil, fmt.Errorf("view needs -whep, -n ≥ 1 (or 0 with -pid) and -ramp > 0")
 	}
 	f.data = pf.data
-	if pf.video != "" || pf.audio != "" {
+	if pf.video != "" || pf.audio != "" || pf.simulcast != "" {
 		if pf.whip == "" {
 			return nil, fmt.Errorf("publishing from view needs -whip")
 		}
-		p, err := pf.start(ctx)
+		p, err := pf.startAny(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("publish: %w", err)
 		}
@@ -79,6 +88,15 @@ func runView(ctx context.Context, args []string) (any, error) {
 			return nil, fmt.Errorf("publisher did not connect in 10 s")
 		}
 		time.Sleep(3 * time.Second)
+		if layers, _ := parseLayers(pf.simulcast); len(layers) > 0 && f.api != "" {
+			// A viewer's estimation is chosen when it arrives: every layer must be known by then.
+			name := whipStreamName(f.whep)
+			if err := waitFor(ctx, f.api, name, 10*time.Second, "every layer", func(s apiStream, ok bool) bool {
+				return ok && s.videoFeeds() == len(layers)
+			}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return load(ctx, f)
 }
@@ -144,11 +162,16 @@ func load(ctx context.Context, f viewFlags) (*report, error) {
 	if f.pid > 0 {
 		s1, _ = sampleServer(f.pid)
 	}
+	if f.api != "" {
+		if s, ok, err := fetchStream(ctx, f.api, whipStreamName(f.whep)); err == nil && ok {
+			r.Layers = layersOf(s)
+		}
+	}
 	cancel()
 	wg.Wait()
 	r.fill(viewers, before, after, window)
 	if r.Server != nil {
-		r.Server.fill(s0, s1, base, after.bytes-before.bytes, r.Connected, window.Seconds())
+		r.Server.fill(s0, s1, base, after.bytes-before.bytes, after.packets-before.packets, r.Connected, window.Seconds())
 	}
 	for _, w := range viewers {
 		w.close()
@@ -179,12 +202,19 @@ func (w *viewer) run(ctx context.Context, f viewFlags) {
 	}
 	nctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	w.v, err = client.View(nctx, f.whep, client.ViewOptions{Video: true, Audio: f.audio, DataChannel: f.data, Token: f.token, API: api, PLIOnStart: f.pli})
+	w.v, err = client.View(nctx, f.whep, client.ViewOptions{Video: true, Audio: f.audio, DataChannel: f.data, Token: f.token, API: api,
+		PLIOnStart: f.pli, HTTPClient: &http.Client{Transport: &w.post}})
 	if err != nil {
 		w.err = err
 		return
 	}
 	w.answered = time.Now()
+	if f.pin != "" {
+		if err := pinLayer(nctx, w.v.Location(), f.pin); err != nil {
+			w.err = err
+			return
+		}
+	}
 	if id := twccID(w.v.Answer()); id != 0 {
 		w.twcc = true
 		if n.twcc != nil {
@@ -219,6 +249,9 @@ func (w *viewer) run(ctx context.Context, f viewFlags) {
 		}
 	}
 	joinedOnce()
+	if f.untilKey {
+		return
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -280,4 +313,44 @@ func loadAPI(n *countNet, count, twcc bool) (*webrtc.API, error) {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNet(n)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// postClock is a viewer's HTTP transport that notes when its first POST (the WHEP offer) left:
+// join times from there leave out the client's own ICE gathering.
+type postClock struct{ at atomic.Int64 }
+
+// RoundTrip implements http.RoundTripper.
+func (c *postClock) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost {
+		c.at.CompareAndSwap(0, time.Now().UnixNano())
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// time is when the first POST left; zero if none did.
+func (c *postClock) time() time.Time {
+	if ns := c.at.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
+// pinLayer asks the server to send the viewer's video (m-line 0: View adds it first) from layer
+// rid, through the WHEP layer extension (WHEPX-06).
+func pinLayer(ctx context.Context, session, rid string) error {
+	body := `{"mediaId":"0","rid":` + strconv.Quote(rid) + `}`
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, session+"/layer", strings.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("pin: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("pin: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("pin %s: %s", rid, resp.Status)
+	}
+	return nil
 }

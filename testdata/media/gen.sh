@@ -81,3 +81,12 @@ ffmpeg $common -f lavfi -i testsrc2=size=640x360:rate=30 -t 4 -vf noise=alls=12:
 	-g 30 -keyint_min 30 -sc_threshold 0 -bf 0 -b:v 800k -maxrate 800k -bufsize 800k -flags:v +bitexact \
 	-x264-params repeat-headers=1:scenecut=0:slices=1:aud=0 \
 	$out -f h264 h264-360p.h264
+
+# H.264 320x180 at about 0.2 Mbit/s, IDR every 60 frames (2 s): the low layer of the load tool's
+# rid simulcast publisher (cmd/wisp-load -simulcast, docs/bench/estimator.sh), with h264-360p.h264
+# and h264-720p.h264 above it. Noise keeps the encoder at its bitrate.
+ffmpeg $common -f lavfi -i testsrc2=size=320x180:rate=30 -t 4 -vf noise=alls=12:allf=t+u \
+	-c:v libx264 -profile:v baseline -level:v 3.1 -pix_fmt yuv420p -threads 1 -preset veryfast \
+	-g 60 -keyint_min 60 -sc_threshold 0 -bf 0 -b:v 200k -maxrate 200k -bufsize 200k -flags:v +bitexact \
+	-x264-params repeat-headers=1:scenecut=0:slices=1:aud=0 \
+	$out -f h264 h264-180p.h264
