@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -55,20 +56,24 @@ func (ls layerSources) layer(f client.Frame) int {
 	return slices.IndexFunc(ls.sets, func(s map[[32]byte]bool) bool { return s[h] })
 }
 
-// deafPublisher is a PLI-deaf simulcast publisher of the three layers at media pace; it counts
-// the PLIs it gets per layer (it never answers them).
+// deafPublisher is a PLI-deaf simulcast publisher of the three layers at media pace, each
+// started by start; it counts the PLIs it gets per layer (it never answers them).
 type deafPublisher struct {
 	*simulcastPub
+	ls   layerSources
 	stop atomic.Bool
 	wg   sync.WaitGroup
+	once sync.Once
 	mu   sync.Mutex
 	plis map[uint32]int // by media SSRC
 }
 
-func publishDeafLayers(t *testing.T, whipURL string, ls layerSources) *deafPublisher {
+// publishDeafLayers publishes stream (sending nothing until start) and closes it at the end of
+// the test.
+func publishDeafLayers(t *testing.T, whipURL, stream string, ls layerSources) *deafPublisher {
 	t.Helper()
-	p := &deafPublisher{simulcastPub: publishSimulcast(t, whipURL, ls.srcs[0].Codec(), "sim", ls.names...), plis: map[uint32]int{}}
-	t.Cleanup(func() { p.stop.Store(true); _ = p.pc.Close(); p.wg.Wait() })
+	p := &deafPublisher{simulcastPub: publishSimulcast(t, whipURL, ls.srcs[0].Codec(), stream, ls.names...), ls: ls, plis: map[uint32]int{}}
+	t.Cleanup(p.close)
 	for _, rid := range ls.names { // each layer's RTCP arrives on its own encoding
 		p.wg.Add(1)
 		go func() {
@@ -93,25 +98,36 @@ func publishDeafLayers(t *testing.T, whipURL string, ls layerSources) *deafPubli
 	case <-time.After(10 * time.Second):
 		t.Fatal("publisher not connected")
 	}
-	for i := range p.tracks {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			pk := rtp.NewPacketizer(1200, 0, 0, &codecs.H264Payloader{}, rtp.NewRandomSequencer(), 90000)
-			next := time.Now()
-			for !p.stop.Load() {
-				for _, s := range ls.srcs[i].Samples() {
-					if p.stop.Load() {
-						return
-					}
-					p.write(p.tracks[i], pk, ls.names[i], s.Data)
-					next = next.Add(s.Duration)
-					time.Sleep(time.Until(next))
-				}
-			}
-		}()
-	}
 	return p
+}
+
+// close ends the publisher (its PeerConnection; the server sees it go) and waits for its loops.
+func (p *deafPublisher) close() {
+	p.once.Do(func() {
+		p.stop.Store(true)
+		_ = p.pc.Close()
+		p.wg.Wait()
+	})
+}
+
+// start sends layer i (once) until the publisher is closed.
+func (p *deafPublisher) start(i int) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		pk := rtp.NewPacketizer(1200, 0, 0, &codecs.H264Payloader{}, rtp.NewRandomSequencer(), 90000)
+		next := time.Now()
+		for !p.stop.Load() {
+			for _, s := range p.ls.srcs[i].Samples() {
+				if p.stop.Load() {
+					return
+				}
+				p.write(p.tracks[i], pk, p.ls.names[i], s.Data)
+				next = next.Add(s.Duration)
+				time.Sleep(time.Until(next))
+			}
+		}
+	}()
 }
 
 // plisFor returns how many PLIs the publisher got for layer rid.
@@ -158,6 +174,9 @@ func onLayer(t *testing.T, v *client.Viewer, ls layerSources, want, n int, d tim
 // of three H.264 layers (l 320x240, m 640x360, h 1280x720); node B (-auto-layers) pulls every
 // layer, each into a Feed of its own that measures it.
 //
+//   - layers arrive: a publisher sends l alone at first; a viewer on B plays it through a pull
+//     of one section; when m and h start, A ends that pull and B pulls every layer, the viewer
+//     keeping its session (one SSRC) and playing on.
 //   - pins (WHEPX-06): a viewer on B pins l, m and h in turn through its layer URL and gets, for
 //     each, that layer's frames byte for byte from a keyframe on; B's Feeds carry A's rids and
 //     measured A's resolutions; A counts B's pull as one viewer. A PLI from the viewer pinned to m
@@ -178,31 +197,69 @@ func TestClusterLayers(t *testing.T) {
 	a := startNode(t, r, "a", "127.0.0.2", "-pprof", pa)
 	// B's media socket is on the host end of the namespace's veth: the capped viewer reaches it
 	// there, the others over loopback.
-	b := startNode(t, r, "b", "127.0.0.3", "-ice-host", link.hostIP, "-auto-layers=true")
+	b := startNode(t, r, "b", "127.0.0.3", "-ice-host", link.hostIP, "-auto-layers=true", "-cluster-pull-idle", "1s")
 	ls := openLayers(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	pub := publishDeafLayers(t, a.whip("sim"), ls)
+	t.Run("layers arrive", func(t *testing.T) {
+		grow := publishDeafLayers(t, a.whip("grow"), "grow", ls)
+		grow.start(0)
+		waitOwner(t, b, "grow", "a", 10*time.Second)
+		v, err := client.View(ctx, b.whep("grow"), client.ViewOptions{Video: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer v.Close()
+		onLayer(t, v, ls, 0, 30, 10*time.Second)
+		if s, _ := b.streams(t); len(videoFeeds(s["grow"])) != 1 {
+			t.Fatalf("B's video feeds %+v, want the one of a pull of one section", videoFeeds(s["grow"]))
+		}
+		grow.start(1)
+		grow.start(2)
+		// B's Feeds are A's layers, measured on B: rids and resolutions.
+		waitFor(t, 15*time.Second, "B measuring three layers", func() bool {
+			s, _ := b.streams(t)
+			fs := videoFeeds(s["grow"])
+			return len(fs) == 3 && fs["l"].Width == 320 && fs["m"].Width == 640 && fs["h"].Width == 1280
+		})
+		if !strings.Contains(a.logs.String(), "layered pull ends") {
+			t.Fatal("A's log does not show the pull of one section ending")
+		}
+		onLayer(t, v, ls, 2, 30, 10*time.Second) // B's default: the highest layer
+		recs := v.Packets(webrtc.RTPCodecTypeVideo)
+		for _, r := range recs {
+			if r.SSRC != recs[0].SSRC || v.State() != webrtc.PeerConnectionStateConnected {
+				t.Fatalf("the viewer's session changed: SSRC %x and %x, state %v", recs[0].SSRC, r.SSRC, v.State())
+			}
+		}
+		_ = v.Close()
+		grow.close()
+		waitFor(t, 10*time.Second, "the stream gone from A (B's pull ended 1 s after its viewer)", func() bool {
+			s, _ := a.streams(t)
+			_, ok := s["grow"]
+			return !ok
+		})
+	})
+
+	pub := publishDeafLayers(t, a.whip("sim"), "sim", ls)
+	for i := range ls.names {
+		pub.start(i)
+	}
 	waitOwner(t, b, "sim", "a", 10*time.Second)
 	waitFor(t, 10*time.Second, "A measuring three layers", func() bool {
 		s, _ := a.streams(t)
 		return len(videoFeeds(s["sim"])) == 3
 	})
 	baseA := goroutines(t, pa)
+	// This viewer stays on B until B dies, and so does B's pull.
+	v, err := client.View(ctx, b.whep("sim"), client.ViewOptions{Video: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
 
 	t.Run("pins", func(t *testing.T) {
-		v, err := client.View(ctx, b.whep("sim"), client.ViewOptions{Video: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer v.Close()
-		// B's Feeds are A's layers, measured on B: rids and resolutions.
-		waitFor(t, 10*time.Second, "B measuring three layers", func() bool {
-			s, _ := b.streams(t)
-			fs := videoFeeds(s["sim"])
-			return len(fs) == 3 && fs["l"].Width == 320 && fs["m"].Width == 640 && fs["h"].Width == 1280
-		})
 		if s, _ := a.streams(t); s["sim"].Viewers != 1 {
 			t.Fatalf("A's viewers %d, want 1 (B's one pull)", s["sim"].Viewers)
 		}
