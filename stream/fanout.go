@@ -236,7 +236,7 @@ func (w *worker) write(o *Output, f *Feed, e uint64, m meta, payload []byte) {
 		return // this viewer did not negotiate the Feed's codec
 	}
 	out := e + o.seqOff
-	ts := o.timestamp(m.ts + o.tsOff)
+	ts := o.timestamp(out, m.ts+o.tsOff)
 	h := &w.hdr
 	h.Version, h.Marker, h.PayloadType = 2, m.marker, pt
 	h.SequenceNumber, h.Timestamp, h.SSRC = uint16(out), ts, o.ssrc

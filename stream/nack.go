@@ -53,7 +53,7 @@ func (t *Track) HandleNACK(n *rtcp.TransportLayerNack) int {
 			return
 		}
 		*h = rtp.Header{Version: 2, Marker: m.marker, PayloadType: pt, SequenceNumber: seq,
-			Timestamp: o.timestamp(m.ts + seg.tsOff), SSRC: o.ssrc}
+			Timestamp: o.sentTimestamp(out, m.ts+seg.tsOff), SSRC: o.ssrc}
 		if _, err := o.writer.WriteRTP(h, buf[:size]); err == nil {
 			sent++
 		}

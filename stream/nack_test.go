@@ -48,3 +48,69 @@ func TestHandleNACKFromRing(t *testing.T) {
 		t.Errorf("NACK for an unknown SSRC resent %d packets", n)
 	}
 }
+
+// A NACK for a packet of the replayed GOP is answered with the timestamp that packet was first
+// sent with (compressed towards tsEnd), also once the replay has met live and compression has
+// ended: a retransmitted keyframe packet with another timestamp than its frame's other packets
+// breaks the frame in the viewer's packet buffer, and every replayed frame that depends on it
+// is dropped (a fast start without a picture). WHEP-19 (fast start), RFC 4585 §6.2.1.
+func TestHandleNACKAfterCatchUpKeepsTimestamps(t *testing.T) {
+	tr := newTrack(webrtc.RTPCodecTypeVideo, "s", nil)
+	f := followedFeed(tr, h264Codec)
+	wk := tr.worker(0)
+	seq, ts := uint16(100), uint32(0)
+	const pkts = 5 // packets per frame
+	push := func(key bool) (first uint64) {
+		ts += 3000
+		for i := 0; i < pkts; i++ {
+			e, _ := f.ring.push(seq, ts, i == pkts-1, []byte{byte(seq)}, key && i == 0, int64(ts)*1e9/90000)
+			if i == 0 {
+				first = e
+			}
+			seq++
+		}
+		return first
+	}
+	push(true) // the keyframe
+	for i := 0; i < 20; i++ {
+		push(false)
+	}
+	keyE, keyTS, _, headTS, ok := f.ring.join()
+	if !ok {
+		t.Fatal("no keyframe cached")
+	}
+	w := &recordWriter{}
+	o := &Output{id: "j", ssrc: 7, kind: tr.kind, writer: w, pt: map[string]uint8{"video/h264": 102}}
+	o.start(f)
+	o.catchUpFrom(keyE, keyTS, headTS)
+	outs := []*Output{o}
+	wk.outputs.Store(&outs)
+	for i := 0; i < 40 && !(o.live.Load() && !o.compressing.Load()); i++ {
+		e := push(false)
+		for j := uint64(0); j < pkts; j++ {
+			wk.fanOut(f, e+j)
+		}
+	}
+	if !o.live.Load() || o.compressing.Load() {
+		t.Fatal("the replay did not meet live")
+	}
+	sent := map[uint16]uint32{}
+	for _, p := range w.got {
+		sent[p.SequenceNumber] = p.Timestamp
+	}
+	// The keyframe's packets and the ones of the next frame, by the viewer's sequence numbers.
+	first := uint16(keyE)
+	w.got = nil
+	nack := rtcp.TransportLayerNack{MediaSSRC: 7, Nacks: []rtcp.NackPair{{PacketID: first, LostPackets: 0x1ff}}}
+	if n := tr.HandleNACK(&nack); n != 10 {
+		t.Fatalf("resent %d packets, want 10", n)
+	}
+	for _, p := range w.got {
+		if want := sent[p.SequenceNumber]; p.Timestamp != want {
+			t.Errorf("packet %d resent with timestamp %d, first sent with %d", p.SequenceNumber, p.Timestamp, want)
+		}
+	}
+	if o.compressing.Load() {
+		t.Error("answering a NACK turned compression back on")
+	}
+}

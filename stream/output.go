@@ -40,6 +40,7 @@ type Output struct {
 	curPTOK bool
 
 	compressing atomic.Bool   // timestamps before tsEnd are still being compressed
+	compressEnd atomic.Uint64 // 1 + the out extended seq from which nothing is compressed; 0 before
 	lastOut     atomic.Uint64 // newest extended sequence number sent; 0 before the first
 	firstSent   atomic.Int64  // Unix ns of the first packet sent (a keyframe's, for video); 0 before
 	stats       outputCounters
@@ -47,10 +48,11 @@ type Output struct {
 	// Cold fields.
 
 	// set at Bind, immutable
-	id    string
-	pt    map[string]uint8 // codec key → negotiated payload type
-	tsEnd uint32           // catch-up: the timestamp from which the original timeline resumes
-	keyTS uint32           // catch-up: the keyframe's timestamp; its packets go in one burst
+	id     string
+	pt     map[string]uint8 // codec key → negotiated payload type
+	tsEnd  uint32           // catch-up: the timestamp from which the original timeline resumes
+	caught bool             // catch-up: the output started with a replay (its first packets compressed)
+	keyTS  uint32           // catch-up: the keyframe's timestamp; its packets go in one burst
 
 	cursor uint64 // owned by the worker: next cached packet to replay while !live
 
@@ -128,7 +130,9 @@ func (o *Output) switchTo(f *Feed, e uint64, m meta) {
 		gap = max(gap, f.minGap())
 		step := uint32((int64(gap)*int64(f.clock) + int64(time.Second) - 1) / int64(time.Second)) // rounded up
 		o.tsOff = o.lastTS + step - m.ts
-		o.compressing.Store(false) // the catch-up mapping ends here; the new one starts at lastTS
+		if o.compressing.Load() { // the catch-up mapping ends here; the new one starts at lastTS
+			o.endCompression(e + o.seqOff)
+		}
 	}
 	o.from = e
 	o.feed.Store(f)
@@ -188,19 +192,46 @@ func (o *Output) payloadType(f *Feed) (uint8, bool) {
 func (o *Output) catchUpFrom(keyE uint64, keyTS uint32, headTS uint32) {
 	o.cursor, o.keyTS = keyE, keyTS
 	o.tsEnd = headTS + (headTS-keyTS)/(catchUpBurst-1)
+	o.caught = true
 	o.compressing.Store(true)
 	o.live.Store(false)
 }
 
-// timestamp applies the catch-up compression to an output timestamp.
-func (o *Output) timestamp(ts uint32) uint32 {
+// timestamp applies the catch-up compression to the output timestamp ts of the packet sent as
+// out (extended sequence number). Only the worker calls it: the first packet at or after tsEnd
+// ends the compression.
+func (o *Output) timestamp(out uint64, ts uint32) uint32 {
 	if !o.compressing.Load() {
 		return ts
 	}
 	d := int32(ts - o.tsEnd)
 	if d >= 0 {
-		o.compressing.Store(false)
+		o.endCompression(out)
 		return ts
 	}
-	return o.tsEnd - uint32(-d)/catchUpBurst
+	return o.compress(ts)
+}
+
+// endCompression records that packets from out on are not compressed. Worker only.
+func (o *Output) endCompression(out uint64) {
+	o.compressEnd.Store(out + 1)
+	o.compressing.Store(false)
+}
+
+// compress maps a timestamp before tsEnd onto the catch-up timeline.
+func (o *Output) compress(ts uint32) uint32 {
+	return o.tsEnd - uint32(-int32(ts-o.tsEnd))/catchUpBurst
+}
+
+// sentTimestamp is the timestamp packet out (output timestamp ts before compression) was sent
+// with: a retransmission must carry it, or the viewer could not put the packet into its frame.
+// Safe for concurrent use with the worker (NACK answers); it changes nothing.
+func (o *Output) sentTimestamp(out uint64, ts uint32) uint32 {
+	if !o.caught || int32(ts-o.tsEnd) >= 0 {
+		return ts
+	}
+	if end := o.compressEnd.Load(); end != 0 && out+1 >= end {
+		return ts
+	}
+	return o.compress(ts)
 }
