@@ -40,7 +40,7 @@ func TestMuxDrainsBacklogOneAtATime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := newEgress(u)
+	out, err := newEgress(u, true)
 	if err != nil {
 		t.Fatal(err)
 	}

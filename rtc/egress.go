@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Batched egress. The fan-out writes each packet to many viewers through the one media socket,
@@ -17,12 +18,18 @@ import (
 // ends (stream.Egress: the fan-out worker brackets each pass with BeginPass/EndPass). Batching so
 // adds no delay to the pass's packets.
 //
-// Everything else leaves at once, in the calling goroutine, as before: STUN, DTLS (with the SCTP
-// of data channels inside), RTCP, and any RTP written while no pass is in progress (NACK answers,
-// a publisher-less server). Packets are told apart by their first bytes (RFC 7983: 128–191 is
-// RTP or RTCP; RFC 5761: a second byte of 192–223 is an RTCP packet type). An RTP packet written
-// by another goroutine (a NACK answer) while some pass is in progress joins that pass's batch:
-// it leaves when that pass ends, at most one pass later.
+// DTLS records (the SCTP of data channels inside: one relayed message is one record to each
+// viewer, written by each viewer's SCTP association on its own goroutine after the relay handed
+// the message over) join the batch too, pass or not: they leave with the batch, at the end of the
+// pass in progress or, with none, egressHold after the first of them was held (a timer), so a
+// relayed message costs a share of a sendmmsg instead of a sendmsg per viewer.
+//
+// Everything else leaves at once, in the calling goroutine, as before: STUN, RTCP, and any RTP
+// written while no pass is in progress (NACK answers, a publisher-less server). Packets are told
+// apart by their first bytes (RFC 7983: 20–63 is DTLS, 128–191 is RTP or RTCP; RFC 5761: a
+// second byte of 192–223 is an RTCP packet type). An RTP packet written by another goroutine (a
+// NACK answer) while some pass is in progress joins that pass's batch: it leaves when that pass
+// ends, at most one pass later.
 //
 // Bounded: at most egressBatches batches of egressBatch datagrams of egressSlot bytes each exist
 // (made on first use, then reused). Batches leave in the order they were filled, sent by one
@@ -41,6 +48,8 @@ const (
 	// egressBatches is how many batches exist at most: one filling while others wait for the
 	// sender (1 MiB of buffers in all).
 	egressBatches = 8
+	// egressHold is the longest a DTLS record waits in a batch for the batch to be sent.
+	egressHold = time.Millisecond
 )
 
 // egress is the sending side of one UDP socket: direct writes, and the batches of fan-out passes.
@@ -48,7 +57,10 @@ type egress struct {
 	conn *net.UDPConn
 	raw  syscall.RawConn // conn's, fetched once (each SyscallConn call allocates)
 
-	passes atomic.Int32 // fan-out passes in progress; changed to 0 only under mu
+	enabled bool          // batching asked for (MediaConfig.Batch) and possible (sendmmsg)
+	passes  atomic.Int32  // fan-out passes in progress; changed to 0 only under mu
+	hold    *time.Timer   // sends held DTLS records holdFor after the first (flushHeld)
+	holdFor time.Duration // egressHold (tests may lengthen it)
 
 	// guarded by mu
 	mu      sync.Mutex
@@ -57,6 +69,8 @@ type egress struct {
 	free    []*outBatch // batches to reuse
 	made    int         // batches made (at most egressBatches)
 	sending bool        // a goroutine is sending ready batches
+	armed   bool        // hold is set to fire
+	closed  bool        // close was called: nothing more is held
 	freed   sync.Cond   // signalled (with mu) when a sent batch is free again
 
 	// counters
@@ -71,15 +85,28 @@ type egressStats struct {
 	failures atomic.Uint64 // batched datagrams the kernel refused (each counted once)
 }
 
-func newEgress(conn *net.UDPConn) (*egress, error) {
+// newEgress returns conn's sending side; with enabled (and sendmmsg) it batches as described
+// above, else every datagram leaves at once. close releases its timer.
+func newEgress(conn *net.UDPConn, enabled bool) (*egress, error) {
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("media socket: raw access for batched sends: %w", err)
 	}
-	e := &egress{conn: conn, raw: raw,
+	e := &egress{conn: conn, raw: raw, enabled: enabled && batching, holdFor: egressHold,
 		ready: make([]*outBatch, 0, egressBatches), free: make([]*outBatch, 0, egressBatches)}
 	e.freed.L = &e.mu
+	e.hold = time.AfterFunc(time.Hour, e.flushHeld)
+	e.hold.Stop()
 	return e, nil
+}
+
+// close stops holding DTLS records; those held are sent (or fail, the socket closing).
+func (e *egress) close() {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	e.hold.Stop()
+	e.flushHeld()
 }
 
 // isRTP reports whether b is an RTP packet (not RTCP, STUN, DTLS, TURN or ZRTP): RFC 7983 §7
@@ -88,16 +115,27 @@ func isRTP(b []byte) bool {
 	return len(b) >= 12 && b[0] >= 128 && b[0] <= 191 && (b[1] < 192 || b[1] > 223)
 }
 
+// isDTLS reports whether b is a DTLS record (RFC 7983 §7: first byte 20–63).
+func isDTLS(b []byte) bool { return len(b) > 0 && b[0] >= 20 && b[0] <= 63 }
+
 // write sends b to addr (from the source named by oob, IP_PKTINFO, or the socket's own address if
-// oob is empty), or queues it in the current pass's batch.
+// oob is empty), or queues it in the current batch: RTP during a pass, DTLS always.
 func (e *egress) write(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
-	if !batching || e.passes.Load() == 0 || len(b) > egressSlot || !isRTP(b) {
+	if !e.enabled || len(b) > egressSlot {
+		return e.direct(b, oob, addr)
+	}
+	media := isRTP(b)
+	if media && e.passes.Load() == 0 || !media && !isDTLS(b) {
 		return e.direct(b, oob, addr)
 	}
 	e.mu.Lock()
-	if e.passes.Load() == 0 { // the last pass ended meanwhile: nobody would send the batch
+	if media && e.passes.Load() == 0 || e.closed { // the last pass ended meanwhile: nobody would send the batch
 		e.mu.Unlock()
 		return e.direct(b, oob, addr)
+	}
+	if !media && !e.armed && e.passes.Load() == 0 { // held: sent by the next pass's end, else the timer
+		e.armed = true
+		e.hold.Reset(e.holdFor)
 	}
 	for e.cur == nil {
 		if e.cur = e.take(); e.cur == nil {
@@ -120,6 +158,18 @@ func (e *egress) direct(b []byte, oob []byte, addr netip.AddrPort) (int, error) 
 	e.stats.direct.Add(1)
 	n, _, err := e.conn.WriteMsgUDPAddrPort(b, oob, addr)
 	return n, err
+}
+
+// flushHeld sends what the current batch holds (the timer's call, egressHold after a DTLS record
+// was held; any pass's end would have sent it too).
+func (e *egress) flushHeld() {
+	e.mu.Lock()
+	e.armed = false
+	if e.cur != nil { // a pass in progress takes a new batch, as when one is full
+		e.ready = append(e.ready, e.cur)
+		e.cur = nil
+	}
+	e.drain()
 }
 
 // begin counts a pass in.

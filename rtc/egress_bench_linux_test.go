@@ -27,7 +27,7 @@ func BenchmarkEgress(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			lo := netip.MustParseAddr("127.0.0.1")
-			s, err := openUDPSocket(0, []netip.Addr{lo})
+			s, err := openUDPSocket(0, []netip.Addr{lo}, true)
 			if err != nil {
 				b.Fatal(err)
 			}

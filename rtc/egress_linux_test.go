@@ -42,11 +42,12 @@ func readDatagram(t *testing.T, peer *net.UDPConn) ([]byte, netip.AddrPort) {
 
 // During a fan-out pass the shared socket holds RTP and sends it with sendmmsg, egressBatch at a
 // time and the rest when the pass ends, in order and from the address the endpoint stands for
-// (IP_PKTINFO in every message of the batch). STUN, DTLS and RTCP written in the middle of the
-// pass leave at once, ahead of the held RTP; outside a pass RTP leaves at once too.
+// (IP_PKTINFO in every message of the batch). STUN and RTCP written in the middle of the pass
+// leave at once, ahead of the held RTP; a DTLS record joins the batch in the order written;
+// outside a pass RTP leaves at once.
 func TestEgressBatchesAPass(t *testing.T) {
 	two := netip.MustParseAddr("127.0.0.2")
-	s, err := openUDPSocket(0, []netip.Addr{two})
+	s, err := openUDPSocket(0, []netip.Addr{two}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,21 +71,22 @@ func TestEgressBatchesAPass(t *testing.T) {
 			}
 		}
 	}
-	if b, d, c := st.batched.Load(), st.direct.Load(), st.calls.Load(); b != egressBatch || d != 3 || c != 1 {
-		t.Fatalf("in the pass: %d batched in %d calls, %d direct; want the first full batch (%d) in 1 call, 3 direct", b, c, d, egressBatch)
+	if b, d, c := st.batched.Load(), st.direct.Load(), st.calls.Load(); b != egressBatch || d != 2 || c != 1 {
+		t.Fatalf("in the pass: %d batched in %d calls, %d direct; want the first full batch (%d) in 1 call, 2 direct", b, c, d, egressBatch)
 	}
 	s.out.end()
-	if b, c := st.batched.Load(), st.calls.Load(); b != total || c != 2 {
-		t.Fatalf("after the pass: %d batched in %d calls; want %d in 2", b, c, total)
+	if b, c := st.batched.Load(), st.calls.Load(); b != total+1 || c != 2 {
+		t.Fatalf("after the pass: %d batched in %d calls; want %d in 2", b, c, total+1)
 	}
 	if _, err := l.WriteToAddrPort(rtpDatagram(total, 1200), to); err != nil { // no pass: at once
 		t.Fatal(err)
 	}
-	if d := st.direct.Load(); d != 4 {
-		t.Fatalf("RTP outside a pass: %d direct, want 4", d)
+	if d := st.direct.Load(); d != 3 {
+		t.Fatalf("RTP outside a pass: %d direct, want 3", d)
 	}
 
-	// What the peer sees: 64 RTP, the three others, the last 36 RTP, the one outside the pass.
+	// What the peer sees: 64 RTP, STUN and RTCP, two RTP, the DTLS record, the last 34 RTP of
+	// the pass, the one outside the pass.
 	var seqs []int
 	others := 0
 	for range total + 4 {
@@ -92,7 +94,14 @@ func TestEgressBatchesAPass(t *testing.T) {
 		if from.Addr() != two || from.Port() != uint16(l.addr.Port) {
 			t.Fatalf("datagram from %v, want %v:%d", from, two, l.addr.Port)
 		}
-		if !isRTP(p) {
+		switch {
+		case isDTLS(p):
+			if len(seqs) != egressBatch+2 {
+				t.Fatalf("DTLS after %d RTP, want after %d (where it was written)", len(seqs), egressBatch+2)
+			}
+			others++
+			continue
+		case !isRTP(p):
 			if len(seqs) != egressBatch {
 				t.Fatalf("non-media datagram after %d RTP, want after the first batch (%d)", len(seqs), egressBatch)
 			}
@@ -114,6 +123,88 @@ func TestEgressBatchesAPass(t *testing.T) {
 	}
 }
 
+// DTLS records (a relayed data-channel message to each viewer) written outside any pass are held
+// and leave together, in order, in one sendmmsg with the next pass's batch; with no pass, the
+// hold timer sends them (egressHold). With batching off they leave one by one.
+func TestEgressHoldsDTLS(t *testing.T) {
+	record := func(i int) []byte { return []byte{23, 0xfe, 0xfd, 0, 1, byte(i)} }
+	open := func(enabled bool) (*egress, *net.UDPConn, netip.AddrPort) {
+		u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = u.Close() })
+		out, err := newEgress(u, enabled)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(out.close)
+		peer, to := peerSocket(t)
+		return out, peer, to
+	}
+	const records = 10
+
+	// Held (the timer set far away) until a pass ends, then sent with it in one call.
+	out, peer, to := open(true)
+	out.holdFor = time.Hour
+	for i := range records {
+		if _, err := out.write(record(i), nil, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := &out.stats
+	if st.direct.Load() != 0 || st.batched.Load() != 0 {
+		t.Fatalf("held records sent: %d direct, %d batched", st.direct.Load(), st.batched.Load())
+	}
+	out.begin()
+	if _, err := out.write(rtpDatagram(1, 100), nil, to); err != nil {
+		t.Fatal(err)
+	}
+	out.end()
+	for i := range records {
+		if p, _ := readDatagram(t, peer); !isDTLS(p) || p[5] != byte(i) {
+			t.Fatalf("record %d: got %v", i, p)
+		}
+	}
+	if p, _ := readDatagram(t, peer); !isRTP(p) {
+		t.Fatalf("after the records: %v, want the pass's RTP", p)
+	}
+	if b, c, d := st.batched.Load(), st.calls.Load(), st.direct.Load(); b != records+1 || c != 1 || d != 0 {
+		t.Fatalf("%d batched in %d calls, %d direct; want %d in 1", b, c, d, records+1)
+	}
+
+	// No pass: the timer sends it.
+	out, peer, to = open(true)
+	if _, err := out.write(record(0), nil, to); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := readDatagram(t, peer); !isDTLS(p) {
+		t.Fatalf("got %v", p)
+	}
+	for deadline := time.Now().Add(5 * time.Second); out.stats.batched.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond) // the sender counts after its sendmmsg returns; the peer may read first
+	}
+	if b, d := out.stats.batched.Load(), out.stats.direct.Load(); b != 1 || d != 0 {
+		t.Fatalf("%d batched, %d direct; want the record sent by the hold timer", b, d)
+	}
+
+	// Batching off: at once.
+	out, peer, to = open(false)
+	for i := range records {
+		if _, err := out.write(record(i), nil, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := out.stats.direct.Load(); d != records {
+		t.Fatalf("batching off: %d direct, want %d", d, records)
+	}
+	for i := range records {
+		if p, _ := readDatagram(t, peer); p[5] != byte(i) {
+			t.Fatalf("record %d: got %v", i, p)
+		}
+	}
+}
+
 // With -ice-host the bound socket batches the same way (no IP_PKTINFO: the socket's address).
 func TestEgressHostSocket(t *testing.T) {
 	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -121,7 +212,7 @@ func TestEgressHostSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer u.Close()
-	out, err := newEgress(u)
+	out, err := newEgress(u, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +247,7 @@ func TestEgressOverlappingPasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer u.Close()
-	out, err := newEgress(u)
+	out, err := newEgress(u, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +275,7 @@ func TestEgressConcurrentPassesKeepOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer u.Close()
-	out, err := newEgress(u)
+	out, err := newEgress(u, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,9 @@ type MediaConfig struct {
 	Port int
 	// TCP also opens an ICE-TCP listener on the same port number, as a fallback.
 	TCP bool
+	// Batch lets the UDP socket send in sendmmsg batches (see egress): the SRTP of fan-out
+	// passes (BeginPass/EndPass) and DTLS records (held at most egressHold). Linux only.
+	Batch bool
 	// Logger receives the UDP muxes' pion logs as APIConfig.Logger does. Nil keeps pion's
 	// default (errors to stderr).
 	Logger *slog.Logger
@@ -57,7 +60,7 @@ func OpenMedia(cfg MediaConfig) (*Media, error) {
 		u := conn.(*net.UDPConn) // "udp4" always gives one
 		_ = u.SetReadBuffer(mediaBuffer)
 		_ = u.SetWriteBuffer(mediaBuffer)
-		out, err := newEgress(u)
+		out, err := newEgress(u, cfg.Batch)
 		if err != nil {
 			_ = u.Close()
 			return nil, err
@@ -89,7 +92,7 @@ func (m *Media) openShared(cfg MediaConfig, addrs []netip.Addr) error {
 	if len(addrs) == 0 {
 		return fmt.Errorf("listen udp :%d: no IPv4 address on any interface that is up", cfg.Port)
 	}
-	s, err := openUDPSocket(cfg.Port, addrs)
+	s, err := openUDPSocket(cfg.Port, addrs, cfg.Batch)
 	if err != nil {
 		return err
 	}
@@ -235,6 +238,9 @@ func (m *Media) Port() int {
 func (m *Media) Close() {
 	if m.UDP != nil {
 		_ = m.UDP.Close()
+	}
+	if m.shared == nil && m.out != nil { // the -ice-host socket's (the shared one's closes with it)
+		m.out.close()
 	}
 	if m.shared != nil {
 		_ = m.shared.close()

@@ -59,9 +59,9 @@ type datagram struct {
 }
 
 // openUDPSocket binds 0.0.0.0:port, asks for each datagram's destination address, and makes a
-// localConn for each of addrs (IPv4, duplicates ignored). It starts the one reader goroutine,
-// which exits when close is called.
-func openUDPSocket(port int, addrs []netip.Addr) (*udpSocket, error) {
+// localConn for each of addrs (IPv4, duplicates ignored); batch says whether its egress batches.
+// It starts the one reader goroutine, which exits when close is called.
+func openUDPSocket(port int, addrs []netip.Addr, batch bool) (*udpSocket, error) {
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4zero, Port: port})
 	if err != nil {
 		return nil, fmt.Errorf("listen udp 0.0.0.0:%d: %w", port, err)
@@ -72,7 +72,7 @@ func openUDPSocket(port int, addrs []netip.Addr) (*udpSocket, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("udp 0.0.0.0:%d: ask for destination addresses (IP_PKTINFO): %w", port, err)
 	}
-	out, err := newEgress(conn)
+	out, err := newEgress(conn, batch)
 	if err != nil {
 		_ = conn.Close()
 		return nil, err
@@ -157,6 +157,7 @@ func (s *udpSocket) conns(order []netip.Addr) []*localConn {
 
 // close closes the socket and waits for the reader to exit.
 func (s *udpSocket) close() error {
+	s.out.close()
 	err := s.conn.Close()
 	<-s.dead
 	return err

@@ -35,7 +35,7 @@ func BenchmarkMediaWrite(b *testing.B) {
 	})
 	b.Run("shared", func(b *testing.B) {
 		lo := netip.MustParseAddr("127.0.0.1")
-		s, err := openUDPSocket(0, []netip.Addr{lo})
+		s, err := openUDPSocket(0, []netip.Addr{lo}, true)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 func TestUDPSocketReadsAndRepliesPerAddress(t *testing.T) {
 	one, two := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2")
 	order := []netip.Addr{one, two, one}
-	s, err := openUDPSocket(0, order)
+	s, err := openUDPSocket(0, order, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -177,7 +177,7 @@ func keyFunc(keys keyMap) func(string) (string, bool) {
 
 // openMedia opens the one UDP port (and the ICE-TCP port of the same number) for all sessions.
 func (s *server) openMedia() error {
-	m, err := rtc.OpenMedia(rtc.MediaConfig{Host: s.cfg.ICEHost, Port: s.cfg.UDPPort, TCP: s.cfg.ICETCP,
+	m, err := rtc.OpenMedia(rtc.MediaConfig{Host: s.cfg.ICEHost, Port: s.cfg.UDPPort, TCP: s.cfg.ICETCP, Batch: s.cfg.BatchEgress,
 		Logger: s.log.With("side", "pion")})
 	if err != nil {
 		return err
