@@ -87,12 +87,19 @@ type Relay struct {
 	published atomic.Uint64
 	tooLarge  atomic.Uint64
 	nextID    atomic.Uint64
+	fanBytes  atomic.Int64 // bytes waiting in fan
 
 	// Guarded by mu.
 	mu      sync.Mutex
 	closed  bool
-	byLabel map[string][]*Subscription // copy-on-write: a slice is never modified once stored
+	byLabel map[string][]*Subscription // with their own goroutine; copy-on-write: a slice is never modified once stored
+	direct  map[string][]*Subscription // DirectSenders, sent to by fanOut; copy-on-write too
 	retired counts                     // totals of subscriptions already closed
+
+	// Guarded by mu; made with the first direct subscription, when fanOut starts.
+	fan       chan *item         // messages for direct subscribers, bounded by 2 × Config.QueueMessages
+	ctl       chan *Subscription // closing direct subscriptions (see quiesce)
+	fanExited chan struct{}      // closed when fanOut returns
 
 	closeOnce sync.Once
 }
@@ -106,6 +113,7 @@ func New(cfg Config) *Relay {
 		log:     cfg.Logger,
 		done:    make(chan struct{}),
 		byLabel: make(map[string][]*Subscription),
+		direct:  make(map[string][]*Subscription),
 	}
 	r.wg.Go(r.summarize)
 	return r
@@ -126,6 +134,7 @@ func (r *Relay) Publish(m Message) error {
 	}
 	subs := r.byLabel[m.Label] // copy-on-write, so holding the slice is a snapshot
 	all := r.byLabel[AllLabels]
+	dsubs, dall, fan := r.direct[m.Label], r.direct[AllLabels], r.fan
 	r.mu.Unlock()
 
 	if len(m.Data) > r.cfg.MaxMessage {
@@ -133,13 +142,16 @@ func (r *Relay) Publish(m Message) error {
 		return fmt.Errorf("publish on %q: %d bytes, max %d: %w", m.Label, len(m.Data), r.cfg.MaxMessage, ErrTooLarge)
 	}
 	r.published.Add(1)
-	if len(all) > 0 {
+	if len(all) > 0 || len(dall) > 0 {
 		framed := &item{data: Frame(m)}
 		for _, s := range all {
 			s.offer(framed)
 		}
+		if len(dall) > 0 {
+			r.post(fan, &item{data: framed.data}, dall) // its own item: post sets its recipients
+		}
 	}
-	if len(subs) == 0 {
+	if len(subs) == 0 && len(dsubs) == 0 {
 		return nil
 	}
 	// One copy shared by all subscribers: nobody writes to it after this. Queues hold pointers
@@ -153,13 +165,17 @@ func (r *Relay) Publish(m Message) error {
 	for _, s := range subs {
 		s.offer(it)
 	}
+	if len(dsubs) > 0 {
+		r.post(fan, &item{data: it.data, text: it.text, isText: it.isText}, dsubs)
+	}
 	return nil
 }
 
 // Subscribe starts mirroring messages labelled label to sender, from this
 // moment on, and returns the subscription; its owner must call
-// [Subscription.Close]. After [Relay.Close] it returns an already-closed
-// subscription that never sends.
+// [Subscription.Close]. A [DirectSender] is sent to by the Relay's goroutine,
+// any other Sender by a goroutine of the subscription's own. After
+// [Relay.Close] it returns an already-closed subscription that never sends.
 func (r *Relay) Subscribe(label string, sender Sender) *Subscription {
 	s := newSubscription(r, r.nextID.Add(1), label, sender)
 	r.mu.Lock()
@@ -167,6 +183,18 @@ func (r *Relay) Subscribe(label string, sender Sender) *Subscription {
 		r.mu.Unlock()
 		s.closed = true // never shared, so no lock needed yet
 		close(s.exited)
+		return s
+	}
+	if s.directSender != nil {
+		if r.fan == nil {
+			// Room for QueueMessages messages to a label and to AllLabels (two items each).
+			r.fan, r.ctl, r.fanExited = make(chan *item, 2*r.cfg.QueueMessages), make(chan *Subscription), make(chan struct{})
+			fan, ctl, exited := r.fan, r.ctl, r.fanExited
+			r.wg.Go(func() { r.fanOut(fan, ctl, exited) })
+		}
+		close(s.exited) // no goroutine of its own
+		r.direct[label] = append(slices.Clip(r.direct[label]), s)
+		r.mu.Unlock()
 		return s
 	}
 	// Start it before linking it, under the lock, so Relay.Close always finds a
@@ -182,17 +210,33 @@ func (r *Relay) Subscribe(label string, sender Sender) *Subscription {
 func (r *Relay) remove(s *Subscription) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	subs := r.byLabel[s.label]
+	m := r.byLabel
+	if s.directSender != nil {
+		m = r.direct
+	}
+	subs := m[s.label]
 	i := slices.Index(subs, s)
 	if i < 0 {
 		return
 	}
 	if len(subs) == 1 {
-		delete(r.byLabel, s.label)
+		delete(m, s.label)
 	} else {
-		r.byLabel[s.label] = slices.Delete(slices.Clone(subs), i, i+1)
+		m[s.label] = slices.Delete(slices.Clone(subs), i, i+1)
 	}
 	r.retired.add(s.counts())
+}
+
+// subscriptions returns every open subscription. Caller holds mu.
+func (r *Relay) subscriptions() []*Subscription {
+	var subs []*Subscription
+	for _, l := range r.byLabel {
+		subs = append(subs, l...)
+	}
+	for _, l := range r.direct {
+		subs = append(subs, l...)
+	}
+	return subs
 }
 
 // Close closes every subscription, waiting for their goroutines (and so for
@@ -204,10 +248,7 @@ func (r *Relay) Close() {
 	r.closeOnce.Do(func() {
 		r.mu.Lock()
 		r.closed = true
-		var subs []*Subscription
-		for _, l := range r.byLabel {
-			subs = append(subs, l...)
-		}
+		subs := r.subscriptions()
 		r.mu.Unlock()
 
 		for _, s := range subs {

@@ -58,14 +58,12 @@ func (c *counts) add(o counts) {
 func (r *Relay) Stats() Stats {
 	r.mu.Lock()
 	total := r.retired
-	n := 0
-	for _, subs := range r.byLabel {
-		for _, s := range subs {
-			total.add(s.counts())
-			n++
-		}
-	}
+	subs := r.subscriptions()
 	r.mu.Unlock()
+	for _, s := range subs {
+		total.add(s.counts())
+	}
+	n := len(subs)
 
 	return Stats{
 		Published: r.published.Load(),
@@ -106,10 +104,7 @@ func (r *Relay) summarize() {
 		reportTooLarge()
 
 		r.mu.Lock()
-		var subs []*Subscription
-		for _, l := range r.byLabel {
-			subs = append(subs, l...)
-		}
+		subs := r.subscriptions()
 		r.mu.Unlock()
 
 		next := make(map[*Subscription]counts, len(subs))

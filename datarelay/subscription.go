@@ -11,6 +11,8 @@ type item struct {
 	data   []byte
 	text   string
 	isText bool
+
+	to []*Subscription // the direct subscribers it goes to (post, fanOut)
 }
 
 // size is what the item counts against [Config.QueueBytes].
@@ -26,14 +28,17 @@ func (it *item) size() int64 {
 // [Relay.Subscribe]; its owner calls [Subscription.Close].
 type Subscription struct {
 	// Set at construction.
-	relay    *Relay
-	id       uint64
-	label    string
-	sender   Sender
-	queue    chan *item    // bounded by Config.QueueMessages
-	maxBytes int64         // Config.QueueBytes
-	done     chan struct{} // closed by Close: tells run to stop
-	exited   chan struct{} // closed by run when it returns
+	relay  *Relay
+	id     uint64
+	label  string
+	sender Sender
+	// directSender is sender if it is a DirectSender (sent to by the Relay's goroutine; queue
+	// and done are then unused and exited is closed at once), else nil.
+	directSender DirectSender
+	queue        chan *item    // bounded by Config.QueueMessages
+	maxBytes     int64         // Config.QueueBytes
+	done         chan struct{} // closed by Close: tells run to stop
+	exited       chan struct{} // closed by run when it returns
 
 	// Guarded by mu: offers are serialized with each other and with Close,
 	// so nothing is queued once Close has marked the subscription closed.
@@ -53,6 +58,10 @@ type Subscription struct {
 }
 
 func newSubscription(r *Relay, id uint64, label string, sender Sender) *Subscription {
+	if d, ok := sender.(DirectSender); ok {
+		return &Subscription{relay: r, id: id, label: label, sender: sender, directSender: d,
+			maxBytes: int64(r.cfg.QueueBytes), done: make(chan struct{}), exited: make(chan struct{})}
+	}
 	return &Subscription{
 		relay:    r,
 		id:       id,
@@ -140,6 +149,9 @@ func (s *Subscription) Close() {
 		s.closed = true
 		s.mu.Unlock()
 
+		if s.directSender != nil {
+			s.relay.quiesce(s)
+		}
 		close(s.done)
 		<-s.exited
 
