@@ -64,7 +64,7 @@ func (c *config) settings(r *rawConfig) []setting {
 		count(&c.UDPPort, "udp-port", "8189", "UDP port for all WebRTC media; ICE-TCP uses the same number", 1, 65535),
 		optionalIPv4(&c.ICEHost, "ice-host", "bind media sockets to this IPv4 address only; empty = all interfaces"),
 		boolean(&c.ICETCP, "ice-tcp", "true", "offer ICE-TCP candidates as a fallback", false),
-		boolean(&c.BatchEgress, "batch-egress", "false", "send each fan-out pass's media in sendmmsg batches (fewer syscalls; off until checked on a quiet machine)", false),
+		boolean(&c.BatchEgress, "batch-egress", "true", "send each fan-out pass's media and the data channels' DTLS records in sendmmsg batches (fewer syscalls; Linux)", false),
 		list(&c.PublicIPs, "public-ip", "public IP announced as host candidate (NAT 1:1); repeatable or comma list", ipv4),
 		baseURL(&c.PublicURL, "public-url", "public base URL for Location headers, e.g. https://live.example.com"),
 		logLevel(&c.LogLevel, "log-level", "info", "debug, info, warn or error"),

@@ -30,7 +30,7 @@ func startServer(t testing.TB, tweak func(*config)) *testServer {
 // startServerLog is startServer with the server's log also written to logTo (if not nil).
 func startServerLog(t testing.TB, tweak func(*config), logTo io.Writer) *testServer {
 	t.Helper()
-	cfg := config{HTTP: "127.0.0.1:0", ICEHost: "127.0.0.1", LogLevel: slog.LevelWarn,
+	cfg := config{HTTP: "127.0.0.1:0", ICEHost: "127.0.0.1", LogLevel: slog.LevelWarn, BatchEgress: true,
 		PublishKeys: keyMap{}, WatchKeys: keyMap{}, CORSOrigins: []string{"*"}}
 	if tweak != nil {
 		tweak(&cfg)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime/pprof"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +26,12 @@ func BenchmarkRelayMessage(b *testing.B) {
 }
 
 func benchRelay(b *testing.B, n int) {
-	srv := startServer(b, nil)
+	// wisp's goroutines (the server, its media socket and every session it starts) carry the
+	// profile label side=wisp, so a CPU profile of the benchmark separates wisp's share from the
+	// pion clients': go tool pprof -tagfocus side=wisp.
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("side", "wisp")))
+	srv := startServer(b, func(c *config) { c.BatchEgress = true }) // wisp's default
+	pprof.SetGoroutineLabels(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	m := openMedia(b) // WHIP needs a media track; its clip plays once (a few seconds), then only data flows
