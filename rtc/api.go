@@ -103,16 +103,17 @@ func NewAPI(cfg APIConfig) (*webrtc.API, error) {
 	), nil
 }
 
-// interceptors registers what each PeerConnection runs on its packets:
+// interceptors registers what each publisher's PeerConnection (one that only receives media)
+// runs on its packets:
 //   - the NACK generator, so packets a publisher's path loses are asked for again;
-//   - RTCP sender and receiver reports;
-//   - TWCC feedback for publishers (browsers adapt their bitrate to it) and the simulcast
-//     header extensions.
+//   - RTCP receiver reports;
+//   - TWCC feedback (browsers adapt their bitrate to it) and the simulcast header extensions.
 //
-// Deliberately absent: pion's NACK responder, which keeps a private copy of every packet sent to
-// every viewer (about 1.5 MB per viewer); viewers' NACKs are answered from each Track's shared
-// ring instead (Track.HandleNACK). And the stats interceptor, which costs per-packet work on every
-// viewer for getStats, which wisp never calls.
+// Deliberately absent: RTCP sender reports, which describe media sent and so would only idle, with
+// a goroutine and a ticker per publisher (viewers get them: viewerInterceptors). pion's NACK
+// responder, which keeps a private copy of every packet sent to every viewer (about 1.5 MB per
+// viewer); viewers' NACKs are answered from each Track's shared ring instead (Track.HandleNACK).
+// And the stats interceptor, which costs per-packet work for getStats, which wisp never calls.
 func interceptors(media *webrtc.MediaEngine) (*interceptor.Registry, error) {
 	registry := &interceptor.Registry{}
 	generator, err := nack.NewGeneratorInterceptor()
@@ -122,9 +123,11 @@ func interceptors(media *webrtc.MediaEngine) (*interceptor.Registry, error) {
 	media.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
 	media.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
 	registry.Add(generator)
-	if err := webrtc.ConfigureRTCPReports(registry); err != nil {
-		return nil, fmt.Errorf("rtcp reports: %w", err)
+	receiver, err := report.NewReceiverInterceptor()
+	if err != nil {
+		return nil, fmt.Errorf("receiver reports: %w", err)
 	}
+	registry.Add(receiver)
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(media); err != nil {
 		return nil, fmt.Errorf("simulcast extensions: %w", err)
 	}

@@ -15,8 +15,10 @@
 //   - feed.go: Feed, one incoming layer or audio track: its ring, keyframe count, resolution
 //     (keyframeSize), bitrate (meter.go: 1 s average, 2 s peak), active or not; Input, the seam
 //     producers write through.
-//   - ring.go: a Feed's packet cache, sized by time and bitrate (the current GOP and the last
-//     second, in one byte arena that grows and shrinks), for fast start and NACK answers.
+//   - ring.go: a Feed's packet cache, sized by time and bitrate (the current GOP, the last
+//     second, and a GOP being replayed to a joiner), for fast start and NACK answers;
+//     ring_chunks.go: the pool of fixed-size chunks all rings keep their payload bytes in, taken
+//     as packets arrive and returned as soon as no needed packet is in them.
 //   - track.go: Track, a pion TrackLocal bound to every viewer: Bind, Start (fast start from the
 //     followed Feed's cached GOP), Unbind; its Feeds and the Feed outputs follow by default.
 //   - output.go, outstats.go: Output, one viewer's end of a Track: the Feed it follows (its own

@@ -38,7 +38,7 @@ func TestRingKeyframeAndWrap(t *testing.T) {
 		}
 	}
 	push(3, 4, 1)
-	keyE, keyTS, head, headTS, ok := r.join()
+	keyE, keyTS, head, headTS, ok := r.peek()
 	if !ok || keyTS != 6000 || head-keyE != 7 || headTS != 9000 {
 		t.Fatalf("join = %d %d %d %d %v, want key at ts 6000, 7 packets before head at ts 9000", keyE, keyTS, head, headTS, ok)
 	}
@@ -122,29 +122,49 @@ func (m *mediaSource) frame() {
 }
 
 // A ring holds what fast start and NACKs need and little more: for 2.7 Mbit/s H.264 with a 2 s
-// GOP it always offers the current GOP to joiners, keeps the last second, stays under 1.25 MB
-// and allocates nothing per packet once sized; when the bitrate falls it shrinks. An audio ring
-// stays a few KiB.
+// GOP it always offers the current GOP to joiners and keeps the last second; its bytes follow
+// what it needs frame by frame (the current GOP, or the last second just after a keyframe), so on
+// average it holds well under a GOP and at most a GOP and a chunk; it allocates nothing per packet
+// once sized, and when the bitrate falls it shrinks. An audio ring stays a few KiB.
 func TestRingSizedByTimeAndBitrate(t *testing.T) {
 	r := newRing(videoSlots, videoBytes, 90000)
 	// 2.7 Mbit/s at 30 fps with a 60-frame GOP whose keyframe weighs 4 frames: 63 frame units
 	// per 2 s.
 	src := &mediaSource{r: &r, fps: 30, gop: 60, keyScale: 4, clock: 90000, frameBytes: 2_700_000 / 8 * 2 / 63}
+	gopBytes := 63 * src.frameBytes
 	var buf [maxPayload]byte
+	peak, sum, n := 0, 0, 0
 	for range 20 * 30 {
 		src.frame()
 		if src.frames > 1 {
-			if _, _, head, _, ok := r.join(); !ok {
-				t.Fatalf("frame %d: no GOP for joiners (ring %d bytes)", src.frames, len(r.data))
-			} else if _, _, st := r.read(head-uint64(src.fps*10)+1, buf[:]); src.frames > 30 && st != readOK {
-				t.Fatalf("frame %d: a packet of the last second is %v", src.frames, st)
+			_, _, head, headTS, ok := r.peek()
+			if !ok {
+				t.Fatalf("frame %d: no GOP for joiners", src.frames)
+			}
+			oldest := headTS // the oldest timestamp held without a gap back from the newest packet
+			for e := head; ; e-- {
+				_, m, st := r.read(e, buf[:])
+				if st != readOK {
+					break
+				}
+				oldest = m.ts
+			}
+			if src.frames > 30 && headTS-oldest < 29*3000 {
+				t.Fatalf("frame %d: the ring holds %d ms of media back from the newest packet, want the last second",
+					src.frames, (headTS-oldest)/90)
 			}
 		}
+		if src.frames > 4*src.gop { // steady state
+			_, size := r.size()
+			peak, sum, n = max(peak, size), sum+size, n+1
+		}
 	}
-	slots, size := r.size()
-	gopBytes := 63 * src.frameBytes
-	if size < gopBytes || size > 1_250_000 || slots > 2048 {
-		t.Fatalf("2.7 Mbit/s, 2 s GOP (%d bytes): ring of %d slots, %d bytes; want a GOP's bytes up to 1.25 MB", gopBytes, slots, size)
+	slots, _ := r.size()
+	mean := sum / n
+	t.Logf("2.7 Mbit/s, 2 s GOP of %d bytes: %d slots, %d bytes on average, %d at most", gopBytes, slots, mean, peak)
+	if peak < gopBytes || peak > gopBytes+2*chunkSize || mean > gopBytes*3/4 || slots > 2048 {
+		t.Fatalf("ring of %d slots, %d bytes on average, %d at most; want at most a GOP and a chunk, "+
+			"at least a GOP at its end, and three quarters of a GOP on average", slots, mean, peak)
 	}
 	if allocs := testing.AllocsPerRun(300, src.frame); allocs != 0 {
 		t.Fatalf("steady state: %.2f allocations per frame", allocs)
@@ -154,36 +174,122 @@ func TestRingSizedByTimeAndBitrate(t *testing.T) {
 	for range 20 * 30 {
 		src.frame()
 	}
-	t.Logf("2.7 Mbit/s: %d slots, %d bytes", slots, size)
-	if _, small := r.size(); small > size/3 {
-		t.Fatalf("after 20 s at a sixth of the bitrate the ring still has %d bytes (was %d)", small, size)
+	if _, small := r.size(); small > videoBytes+chunkSize {
+		t.Fatalf("after 20 s at a sixth of the bitrate the ring still has %d bytes (was %d at most), want its floor, %d",
+			small, peak, videoBytes)
 	}
 
 	audio := newRing(audioSlots, audioBytes, 48000)
 	opus := &mediaSource{r: &audio, fps: 50, keyScale: 1, clock: 48000, frameBytes: 160}
 	for range 20 * 50 {
 		opus.frame()
-	}
-	if slots, size := audio.size(); size > 16<<10 || slots > 128 {
-		t.Fatalf("Opus ring: %d slots, %d bytes; want at most 128 and 16 KiB", slots, size)
+		if slots, size := audio.size(); size > 2*chunkSize || slots > 128 {
+			t.Fatalf("Opus ring: %d slots, %d bytes; want at most 128 and 16 KiB", slots, size)
+		}
 	}
 }
 
 // A backlog read at once (the reader stalled, then caught up) holds the ring to a second of
-// media, not to everything that arrived within a second: the ring does not grow for it.
+// media, not to everything that arrived within a second: the ring grows no larger for it than
+// for the same media at its pace.
 func TestRingBacklogDoesNotGrow(t *testing.T) {
 	r := newRing(videoSlots, videoBytes, 90000)
 	src := &mediaSource{r: &r, fps: 30, gop: 60, keyScale: 4, clock: 90000, frameBytes: 2_700_000 / 8 * 2 / 63}
+	peak := 0
 	for range 10 * 30 {
 		src.frame()
+		if src.frames > 2*src.gop {
+			_, size := r.size()
+			peak = max(peak, size)
+		}
 	}
-	slots, size := r.size()
+	slots, _ := r.size()
 	for range 3 * 30 { // 3 s of media, all stamped with one arrival time
 		at := src.at
 		src.frame()
 		src.at = at
+		if s2, b2 := r.size(); s2 != slots || b2 > peak {
+			t.Fatalf("a 3 s backlog grew the ring from %d slots, at most %d bytes to %d, %d", slots, peak, s2, b2)
+		}
 	}
-	if s2, b2 := r.size(); s2 != slots || b2 != size {
-		t.Fatalf("a 3 s backlog grew the ring from %d slots, %d bytes to %d, %d", slots, size, s2, b2)
+}
+
+// A viewer that joins near the end of a GOP is replayed that GOP at catchUpBurst× real time; the
+// ring keeps it for the replay even after the next keyframe arrives, and lets it go once the
+// replay has reached live. Without a joiner the previous GOP goes as soon as the next keyframe
+// has a second of media behind it.
+func TestRingKeepsJoinersGOP(t *testing.T) {
+	for _, joiner := range []bool{false, true} {
+		r := newRing(videoSlots, videoBytes, 90000)
+		src := &mediaSource{r: &r, fps: 30, gop: 60, keyScale: 4, clock: 90000, frameBytes: 2_700_000 / 8 * 2 / 63}
+		for range 4*60 + 57 { // frame 57 of a GOP: the replay takes 19 frames, the next keyframe is 3 away
+			src.frame()
+		}
+		var keyE uint64
+		var keyTS uint32
+		if joiner {
+			keyE, keyTS, _, _, _ = r.join()
+		} else {
+			keyE, keyTS, _, _, _ = r.peek()
+		}
+		// The GOP is 56 frames old: the replay reaches live 56/3 frames after the join, and the
+		// ring keeps it half a nackWindow (15 frames) longer.
+		const kept = 56/3 + 15
+		var buf [maxPayload]byte
+		for f := 1; f <= 40; f++ { // the next keyframe at f = 4
+			src.frame()
+			_, m, st := r.read(keyE, buf[:])
+			switch {
+			case joiner && f < kept && (st != readOK || m.ts != keyTS):
+				t.Fatalf("joiner: %d frames after the join the replayed keyframe is %v", f, st)
+			case (joiner && f > kept+1 || !joiner && f >= 4) && st != readGone:
+				t.Fatalf("joiner %v: %d frames after the join the old GOP is still held", joiner, f)
+			}
+		}
+	}
+}
+
+// peek is join without keeping the GOP for a joiner.
+func (r *ring) peek() (keyE uint64, keyTS uint32, head uint64, headTS uint32, ok bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.keyE, r.keyTS, r.head, r.headTS, r.keyE != 0
+}
+
+// Rings trade chunks through the shared pool: 20 rings fed out of phase hold about what they
+// need, every chunk lent is held by a ring, and closing them returns every chunk.
+func TestRingChunksReturnToPool(t *testing.T) {
+	before := chunks.lent.Load()
+	rings := make([]ring, 20)
+	srcs := make([]*mediaSource, len(rings))
+	for i := range rings {
+		rings[i] = newRing(videoSlots, videoBytes, 90000)
+		srcs[i] = &mediaSource{r: &rings[i], fps: 30, gop: 60, keyScale: 4, clock: 90000, frameBytes: 2_700_000 / 8 * 2 / 63}
+		for range i * 3 { // phases spread over a GOP
+			srcs[i].frame()
+		}
+	}
+	for range 10 * 30 {
+		for _, s := range srcs {
+			s.frame()
+		}
+	}
+	held := 0
+	for i := range rings {
+		_, size := rings[i].size()
+		held += size / chunkSize
+	}
+	if lent := chunks.lent.Load() - before; lent != int64(held) {
+		t.Fatalf("%d chunks lent, rings hold %d", lent, held)
+	}
+	gopBytes := 63 * srcs[0].frameBytes
+	if held*chunkSize > len(rings)*gopBytes*3/4 {
+		t.Fatalf("20 rings out of phase hold %d bytes, want at most three quarters of a GOP each (%d)", held*chunkSize, gopBytes*3/4)
+	}
+	for i := range rings {
+		rings[i].close()
+	}
+	if lent := chunks.lent.Load(); lent != before {
+		t.Fatalf("after close %d chunks lent, want %d", lent, before)
 	}
 }
