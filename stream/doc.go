@@ -25,6 +25,8 @@
 //     choice or the Track's), the switch at the target Feed's keyframe, the sequence/timestamp
 //     rewrite that stays continuous across Feeds and publishers, the catch-up of a joining viewer,
 //     and its counters with named drop reasons (queue_full, overwritten, write_error) that add up.
+//   - layerinfo.go: Stream.Layers, the video layers highest first with how many viewers' outputs
+//     send each now (the "layers" of /api/streams).
 //   - fanout.go: per-core workers that write each packet to their share of the Outputs, so a
 //     Feed's producer never waits on a viewer.
 //   - egress.go: Egress, the seam through which a worker brackets each fan-out pass, so the media

@@ -103,7 +103,8 @@ func (r *Registry) Get(name string) (*Stream, bool) {
 	return e.stream, true
 }
 
-// List returns a snapshot of every stream with its viewers' outputs, sorted by name.
+// List returns a snapshot of every stream with its video layers (and the viewers on each) and its
+// viewers' outputs, sorted by name.
 func (r *Registry) List() []Info {
 	r.mu.Lock()
 	streams := make([]*Stream, 0, len(r.streams))
@@ -114,6 +115,7 @@ func (r *Registry) List() []Info {
 	infos := make([]Info, 0, len(streams))
 	for _, s := range streams {
 		info := s.Info()
+		info.Layers = s.Layers()
 		info.Outputs = s.Outputs()
 		infos = append(infos, info)
 	}

@@ -191,10 +191,11 @@ type Info struct {
 	VideoPackets uint64 `json:"videoPackets"`
 	Dropped      uint64 `json:"dropped"`
 	Resent       uint64 `json:"resent"`
-	// Feeds are the incoming layers (video first). Outputs, the viewers' outputs (video first),
-	// are filled by Registry.List only (see Stream.Outputs): Info stays cheap for callers that
-	// poll it.
+	// Feeds are the incoming layers (video first). Layers, the video layers with the number of
+	// viewers on each (see Stream.Layers), and Outputs, the viewers' outputs (video first), are
+	// filled by Registry.List only (see Stream.Outputs): Info stays cheap for callers that poll it.
 	Feeds   []FeedInfo   `json:"feeds"`
+	Layers  []LayerInfo  `json:"layers,omitempty"`
 	Outputs []OutputInfo `json:"outputs,omitempty"`
 }
 
