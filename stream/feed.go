@@ -128,9 +128,11 @@ func (f *Feed) writeAt(p *rtp.Packet, now int64) error {
 	}
 	e, ok := f.ring.push(p.SequenceNumber, p.Timestamp, p.Marker, p.Payload, key, now)
 	f.packets.Add(1)
-	f.meter.add(len(p.Payload), now)
 	f.lastAt.Store(now)
 	if ok {
+		// Copies of packets already held (a browser's RTX padding) are neither forwarded nor
+		// measured: a layer's bitrate is its media's, not its publisher's probes.
+		f.meter.add(len(p.Payload), now)
 		f.track.deliver(f, e)
 	}
 	return nil

@@ -117,8 +117,10 @@ func (r *ring) extend(seq uint16) uint64 {
 }
 
 // push caches one packet that arrived at at (Unix ns) and returns its extended sequence number;
-// ok is false for a packet too old to cache. key marks a packet that carries a keyframe (H.264
-// IDR/SPS, VP8 key frame); the keyframe starts at the first packet of its frame (same timestamp).
+// ok is false for a packet too old to cache or one held already (a copy: browsers send recent
+// packets again on their RTX stream as bandwidth-probe padding, which pion hands over like a
+// repair). key marks a packet that carries a keyframe (H.264 IDR/SPS, VP8 key frame); the
+// keyframe starts at the first packet of its frame (same timestamp).
 func (r *ring) push(seq uint16, ts uint32, marker bool, payload []byte, key bool, at int64) (e uint64, ok bool) {
 	if len(payload) > maxPayload {
 		payload = payload[:maxPayload]
@@ -135,6 +137,9 @@ func (r *ring) push(seq uint16, ts uint32, marker bool, payload []byte, key bool
 	e = r.extend(seq)
 	if r.head != 0 && (e < r.tail || e+uint64(len(r.slots)) <= r.head) {
 		return e, false // older than anything held: a late duplicate nobody can use
+	}
+	if r.head != 0 && e <= r.head && r.slots[e&uint64(len(r.slots)-1)].eseq == e {
+		return e, false // held already: viewers had it (or NACK it from the ring)
 	}
 	r.makeRoom(e)
 	r.slots[e&uint64(len(r.slots)-1)] = slot{eseq: e, pos: r.wpos, at: at, ts: ts, n: uint16(len(payload)), marker: marker, key: key}

@@ -293,3 +293,36 @@ func TestRingChunksReturnToPool(t *testing.T) {
 		t.Fatalf("after close %d chunks lent, want %d", lent, before)
 	}
 }
+
+// TestRingRefusesCopies: a packet the ring holds already (a browser's RTX padding repeats recent
+// packets, and pion hands them over like repairs) is refused, so it is neither forwarded again nor
+// measured; a packet that fills a hole (a real repair, after a NACK) is taken, late or not.
+func TestRingRefusesCopies(t *testing.T) {
+	r := newRing(videoSlots, videoBytes, 90000)
+	for i := range uint16(10) {
+		if i == 5 {
+			continue // lost
+		}
+		if _, ok := r.push(100+i, 3000*uint32(i/2), i%2 == 1, []byte{byte(i)}, false, int64(i)*frameNs); !ok {
+			t.Fatalf("packet %d refused", i)
+		}
+	}
+	for _, seq := range []uint16{100, 104, 106, 109} {
+		if _, ok := r.push(seq, 0, false, []byte{0xff}, false, 10*frameNs); ok {
+			t.Fatalf("a copy of packet %d taken", seq)
+		}
+	}
+	e, ok := r.push(105, 6000, true, []byte{5}, false, 11*frameNs)
+	if !ok {
+		t.Fatal("the repair of lost packet 105 refused")
+	}
+	var buf [maxPayload]byte
+	for _, x := range []struct {
+		e    uint64
+		want byte
+	}{{e, 5}, {e - 1, 4}, {e + 4, 9}} {
+		if n, _, st := r.read(x.e, buf[:]); st != readOK || n != 1 || buf[0] != x.want {
+			t.Fatalf("read(%d) = %d bytes %v (%x), want the first copy %x", x.e, n, st, buf[:n], x.want)
+		}
+	}
+}
