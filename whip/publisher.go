@@ -181,7 +181,11 @@ func (p *Publisher) read(remote *webrtc.TrackRemote, feed *stream.Feed, l *layer
 			continue
 		}
 		if l != nil {
-			l.received(len(pkt.Payload), time.Now())
+			n := len(pkt.Payload)
+			if !l.newer(pkt.SequenceNumber) {
+				n = 0 // a copy (RTX padding) or a late repair: not counted in the layer's rate
+			}
+			l.received(n, time.Now())
 			if !arrived {
 				arrived = true
 				p.arrived(l)

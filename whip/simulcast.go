@@ -36,6 +36,10 @@ type layer struct {
 	bytes atomic.Int64 // payload bytes received, written by the read goroutine
 	last  atomic.Int64 // arrival of the latest packet, Unix nanoseconds
 
+	// owned by the read goroutine (newer)
+	maxSeq  uint16 // newest sequence number received
+	seqSeen bool
+
 	// owned by the chooser (layers.choose)
 	seen int64   // bytes at the previous window
 	rate float64 // bytes per second over the last window
@@ -45,6 +49,18 @@ type layer struct {
 func (l *layer) received(n int, now time.Time) {
 	l.bytes.Add(int64(n))
 	l.last.Store(now.UnixNano())
+}
+
+// newer reports whether seq is past the newest sequence number the layer has had, and records it.
+// Browsers send recent packets again on their RTX stream as bandwidth-probe padding (Chromium:
+// hundreds of kbit/s on its lowest layer while its estimate ramps up) and pion hands them over
+// like repairs: they are not the layer's media and must not make it look the biggest.
+func (l *layer) newer(seq uint16) bool {
+	if l.seqSeen && int16(seq-l.maxSeq) <= 0 {
+		return false
+	}
+	l.seqSeen, l.maxSeq = true, seq
+	return true
 }
 
 // keyframes returns how many keyframes the layer's Feed has had.

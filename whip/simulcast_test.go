@@ -110,3 +110,17 @@ func BenchmarkLayerPacket(b *testing.B) {
 		l.received(1200, time.Now())
 	}
 }
+
+// TestLayerNewer: only sequence numbers past the newest count as new media (across the 16-bit
+// wrap); copies and late repairs do not.
+func TestLayerNewer(t *testing.T) {
+	var l layer
+	for i, c := range []struct {
+		seq  uint16
+		want bool
+	}{{65534, true}, {65535, true}, {65535, false}, {0, true}, {65533, false}, {1, true}, {0, false}, {5, true}} {
+		if got := l.newer(c.seq); got != c.want {
+			t.Fatalf("step %d: newer(%d) = %v, want %v", i, c.seq, got, c.want)
+		}
+	}
+}
