@@ -21,7 +21,7 @@ func readFile(t *testing.T, name string) string {
 func TestFSHasEveryFile(t *testing.T) {
 	for _, name := range []string{
 		"index.html", "publish.html", "watch.html",
-		"wisp.js", "index.js", "publish.js", "watch.js", "style.css",
+		"wisp.js", "index.js", "publish.js", "watch.js", "player.js", "layers.js", "style.css",
 	} {
 		if body := readFile(t, name); strings.TrimSpace(body) == "" {
 			t.Errorf("%s is empty", name)
@@ -65,7 +65,7 @@ func TestHTMLReferencesExist(t *testing.T) {
 var importRe = regexp.MustCompile(`(?m)^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]`)
 
 func TestJSImportsExist(t *testing.T) {
-	for _, name := range []string{"index.js", "publish.js", "watch.js", "player.js", "embed.js"} {
+	for _, name := range []string{"index.js", "publish.js", "watch.js", "player.js", "embed.js", "layers.js"} {
 		body := readFile(t, name)
 		matches := importRe.FindAllStringSubmatch(body, -1)
 		if len(matches) == 0 {
@@ -136,7 +136,8 @@ func TestStableIDs(t *testing.T) {
 		PublishPage: {"stream-name", "camera", "screen", "media", "codec", "simulcast", "preview", "key-form", "key", "start", "stop",
 			"state", "status", "message-form", "message", "send", "sent"},
 		WatchPage: {"stream-name", "player", "unmute", "state", "status", "stats",
-			"notice", "stat-resolution", "stat-fps", "stat-bitrate", "stat-lost", "stat-decoded", "messages"},
+			"notice", "stat-resolution", "stat-fps", "stat-bitrate", "stat-lost", "stat-decoded", "messages",
+			"layers", "layer-choice", "layer-auto", "layer-rows", "layer-status"},
 	}
 	for page, ids := range want {
 		seen := map[string]int{}

@@ -50,3 +50,33 @@ export function waitDecoded(page, n, timeoutMs = 30000) {
     return (s.framesDecoded >= n && s.videoWidth > 0) ? s : pending(s);
   }, { timeoutMs, intervalMs: 500 });
 }
+
+/**
+ * layerView reads a watch page's layer section as a user sees it (web/README.md): whether it is
+ * shown, its buttons (rid, pressed, label; "" is Auto), its rows and the layer it marks as
+ * received, with window.wisp's layers and the decoded size.
+ */
+export function layerView(page) {
+  return page.evaluate(async () => {
+    const section = document.querySelector("#layers");
+    const buttons = [...document.querySelectorAll("#layer-choice button[data-rid]")].map((b) => ({
+      rid: b.dataset.rid, pressed: b.getAttribute("aria-pressed") === "true", label: b.getAttribute("aria-label") || b.textContent,
+    }));
+    const rows = [...document.querySelectorAll("#layer-rows tr")].map((r) => ({ rid: r.dataset.rid, receiving: r.dataset.receiving === "true" }));
+    const s = await window.wisp.stats();
+    return {
+      shown: !section.hidden && section.offsetHeight > 0,
+      buttons, rows,
+      receiving: window.wisp.receivingLayer,
+      choice: window.wisp.layerChoice,
+      layers: window.wisp.layers,
+      status: document.querySelector("#layer-status").textContent,
+      frameWidth: s.frameWidth, frameHeight: s.frameHeight, framesDecoded: s.framesDecoded,
+    };
+  });
+}
+
+/** chooseLayer clicks the watch page's layer button for rid ("" = Auto), as a user would. */
+export async function chooseLayer(page, rid) {
+  await page.click(`#layer-choice button[data-rid="${rid}"]`);
+}

@@ -213,11 +213,15 @@ export const chromiumArgs = [
   "--autoplay-policy=no-user-gesture-required",
 ];
 
-/** launchChromium starts Debian's chromium through playwright-core (never a downloaded browser). */
-export async function launchChromium() {
+/**
+ * launchChromium starts Debian's chromium through playwright-core (never a downloaded browser).
+ * executablePath may name a wrapper that execs it (lib/netcap.mjs: in another network namespace);
+ * args are more flags (such as --use-file-for-fake-video-capture=FILE.y4m).
+ */
+export async function launchChromium({ executablePath = env.chromium, args = [] } = {}) {
   assert(env.chromium, "chromium is not installed (command -v chromium found nothing)");
   const { chromium } = await import("playwright-core");
-  return chromium.launch({ executablePath: env.chromium, args: chromiumArgs, headless: true, timeout: 20000 });
+  return chromium.launch({ executablePath, args: [...chromiumArgs, ...args], headless: true, timeout: 20000 });
 }
 
 /**

@@ -37,6 +37,24 @@ function since(publishedAt) {
   return t;
 }
 
+// A simulcast stream's layers, highest first, each with its viewers: "h
+// 1280x720: 2 viewers"; "–" for a stream with one layer.
+function layerList(layers) {
+  if (!Array.isArray(layers) || layers.length < 2) return '–';
+  const ul = document.createElement('ul');
+  ul.className = 'layer-list';
+  for (const l of layers) {
+    const li = document.createElement('li');
+    li.dataset.rid = String(l.rid);
+    li.dataset.viewers = String(Number(l.viewers) || 0);
+    const n = Number(l.viewers) || 0;
+    const sz = l.width && l.height ? ` ${l.width}x${l.height}` : '';
+    li.textContent = `${l.rid}${sz}: ${n} ${n === 1 ? 'viewer' : 'viewers'}${l.active ? '' : ' (inactive)'}`;
+    ul.append(li);
+  }
+  return ul;
+}
+
 function row(s) {
   const tr = document.createElement('tr');
   tr.dataset.stream = s.name;
@@ -63,6 +81,7 @@ function row(s) {
     cell(where),
     cell(String(Number(s.viewers) || 0)),
     cell(media),
+    cell(layerList(s.layers)),
     cell(since(s.publishedAt)),
     cell(open),
   );

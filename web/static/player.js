@@ -5,7 +5,9 @@
 //   <wisp-player src="WISP/whep/cam" autoplay muted controls></wisp-player>
 //
 // Attributes: src (the WHEP endpoint), token (sent as Authorization: Bearer),
-// muted, autoplay, controls (as on <video>), relay (use TURN relays only).
+// muted, autoplay, controls (as on <video>), relay (use TURN relays only),
+// layers (follow the stream's simulcast layers through the WHEP layer
+// extension: the layers property and event, selectLayer()).
 // It asks the endpoint for its ice-server Links first (OPTIONS, COMMON-14), so
 // wisp's built-in TURN server is used by itself, and it reconnects forever
 // (1 s doubling to 8 s) after a publisher or server restart. Events:
@@ -13,11 +15,14 @@
 //   phase        .detail = { phase, text }: connecting | waiting | live |
 //                reconnecting | unplayable | closed
 //   statechange  .detail = the RTCPeerConnection's connectionState
+//   layers       (with the layers attribute) .detail = { layers, choice, receiving }:
+//                the stream's video layers changed, or the one this viewer decodes
 // wisp's own watch page is built on it (watch.js).
 import {
   Backoff, deleteSession, describeError, fetchICEServers, HttpError, monitorConnection, sleep,
   watchSession, whipWhepPost,
 } from './wisp.js';
+import { LayerClient, layerOfSize } from './layers.js';
 
 const STATS_INTERVAL_MS = 1000;
 const FRAME_STALE_MS = 3000; // no new frame for this long: back to "waiting"
@@ -73,6 +78,13 @@ export class WispPlayer extends HTMLElement {
     this.current = null; // { pc, dc, location } of the live session
     this.frames = { pc: null, decoded: 0, at: 0 };
     this.timer = 0;
+    // The layer extension (layers attribute): the stream's video layers as the
+    // server's "layers" event lists them (highest first), the player's choice
+    // ('' = the server's automatic one; kept across reconnects) and the size
+    // this viewer decodes now.
+    this.layers = [];
+    this.layerChoice = '';
+    this.frameSize = { pc: null, width: 0, height: 0 };
   }
 
   connectedCallback() {
@@ -150,14 +162,20 @@ export class WispPlayer extends HTMLElement {
     else this.setPhase('waiting', 'waiting for publisher');
   }
 
-  // Once a second: has the current session decoded new frames (live) or not (waiting)?
+  // Once a second: has the current session decoded new frames (live) or not
+  // (waiting)? And at which size (the layer it receives)?
   async sample() {
     const pc = this.pc;
     if (!pc || pc.connectionState !== 'connected') return;
     let decoded = 0;
+    let width = 0;
+    let height = 0;
     try {
       (await pc.getStats()).forEach((r) => {
-        if (r.type === 'inbound-rtp' && (r.kind || r.mediaType) === 'video') decoded = r.framesDecoded || 0;
+        if (r.type !== 'inbound-rtp' || (r.kind || r.mediaType) !== 'video') return;
+        decoded = r.framesDecoded || 0;
+        width = r.frameWidth || 0;
+        height = r.frameHeight || 0;
       });
     } catch {
       return; // a closed connection may refuse
@@ -166,9 +184,73 @@ export class WispPlayer extends HTMLElement {
     if (this.frames.pc !== pc) this.frames = { pc, decoded: 0, at: 0 };
     if (decoded > this.frames.decoded) this.frames = { pc, decoded, at: performance.now() };
     if (this.phase === 'waiting' || this.phase === 'live') this.showConnectedPhase();
+    const before = this.receivingLayer;
+    this.frameSize = { pc, width, height };
+    if (this.layers.length && this.receivingLayer !== before) this.emitLayers();
+  }
+
+  /** The rid of the layer this viewer decodes now (by its picture size), or null. */
+  get receivingLayer() {
+    if (this.frameSize.pc !== this.pc) return null;
+    return layerOfSize(this.layers, this.frameSize.width, this.frameSize.height);
+  }
+
+  emitLayers() {
+    this.dispatchEvent(new CustomEvent('layers', {
+      detail: { layers: this.layers, choice: this.layerChoice, receiving: this.receivingLayer },
+    }));
+  }
+
+  // Subscribes session s to the stream's layers when the page asked for them
+  // (layers attribute) and the server offers the extension.
+  followLayers(s, links) {
+    if (!this.hasAttribute('layers')) return;
+    const client = LayerClient.from(links, ({ layers }) => {
+      if (this.current !== s) return;
+      this.layers = layers;
+      // A choice made before this session (or before a reconnect) is applied
+      // once the session lists that layer.
+      if (this.layerChoice && !s.layerApplied && layers.some((l) => l.rid === this.layerChoice)) {
+        s.layerApplied = true;
+        client.select(this.layerChoice).catch(() => {});
+      }
+      this.emitLayers();
+    });
+    if (!client) return;
+    s.layerClient = client;
+    client.start().catch(() => {}); // no layers then: the page shows none
+  }
+
+  /**
+   * Chooses this viewer's video layer by rid, or '' for the server's automatic
+   * choice (WHEPX-06). Resolves once the server accepted it; the picture
+   * changes at that layer's next keyframe. Rejects (HttpError) when the server
+   * refuses, leaving the previous choice. Without a session yet, the choice is
+   * applied when the next session lists the layer.
+   */
+  async selectLayer(rid = '') {
+    const prev = this.layerChoice;
+    const s = this.current;
+    this.layerChoice = rid;
+    if (s?.layerClient) {
+      try {
+        await s.layerClient.select(rid);
+        s.layerApplied = true;
+      } catch (err) {
+        if (this.current === s) this.layerChoice = prev;
+        this.emitLayers();
+        throw err;
+      }
+    }
+    this.emitLayers();
   }
 
   closeSession(s) {
+    s.layerClient?.close();
+    if (this.layers.length) {
+      this.layers = [];
+      this.emitLayers();
+    }
     s.pc.close();
     if (s.location) deleteSession(s.location, this.token);
   }
@@ -200,7 +282,7 @@ export class WispPlayer extends HTMLElement {
     });
     this.video.srcObject = media;
 
-    const s = { pc, dc, location: null };
+    const s = { pc, dc, location: null, layerClient: null, layerApplied: false };
     this.current = s;
     this.pc = pc;
     this.dc = dc;
@@ -225,9 +307,12 @@ export class WispPlayer extends HTMLElement {
     let stopWatch = () => {};
     try {
       await pc.setLocalDescription(stereoOffer(await pc.createOffer()));
-      const { location: loc } = await whipWhepPost(url, pc, token);
+      const { location: loc, links } = await whipWhepPost(url, pc, token);
       s.location = loc;
-      if (this.current === s) this.location = loc;
+      if (this.current === s) {
+        this.location = loc;
+        this.followLayers(s, links);
+      }
       stopWatch = watchSession(pc, loc, { onGone: end });
     } catch (err) {
       // 422: no codec in common with the publisher (the detail names it).

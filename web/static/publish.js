@@ -78,10 +78,20 @@ el.key.addEventListener('input', () => {
 
 // --- what to send ---
 const NOT_MEDIA = ['video/rtx', 'video/red', 'video/ulpfec', 'video/flexfec-03'];
+// Simulcast (#simulcast): three encodings of the camera, low to high (browsers
+// shed the last one first under constraint), each with an explicit size and
+// bitrate cap (Safari sends every encoding at full size without a scale). With
+// the camera at 1280x720: l 320x180 ≤ 150 kbit/s, m 640x360 ≤ 500 kbit/s,
+// h 1280x720 ≤ 1.5 Mbit/s. Short rids keep every RTP packet's header small.
 const SIMULCAST = [
-  { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 300000 },
-  { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1500000 },
+  { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ];
+
+// The camera size asked for with #simulcast: Chromium sends three layers only
+// from about 960x540 up (fewer for smaller captures), and l should not be tiny.
+const SIMULCAST_CAMERA = { width: { ideal: 1280 }, height: { ideal: 720 } };
 
 // The video codecs this browser can send, once each, in its own order.
 function sendableVideoCodecs() {
@@ -108,13 +118,14 @@ const wantAudio = () => el.media.value !== 'video';
 
 // --- capture ---
 async function openCamera() {
+  const video = el.simulcast.checked ? SIMULCAST_CAMERA : true;
   if (!wantVideo()) return navigator.mediaDevices.getUserMedia({ audio: true });
-  if (!wantAudio()) return navigator.mediaDevices.getUserMedia({ video: true });
+  if (!wantAudio()) return navigator.mediaDevices.getUserMedia({ video });
   try {
-    return await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+    return await navigator.mediaDevices.getUserMedia({ video, audio: true });
   } catch {
     // No microphone, or it was refused: publish video alone.
-    return await navigator.mediaDevices.getUserMedia({ video: true });
+    return await navigator.mediaDevices.getUserMedia({ video });
   }
 }
 
@@ -205,9 +216,9 @@ async function connect() {
   const dc = pc.createDataChannel('data');
   for (const track of media.getTracks()) {
     const init = { direction: 'sendonly', streams: [media] };
-    // Simulcast (#simulcast): two encodings, rid "l" at half size and "h" at full
-    // size; wisp forwards the one carrying the most bits (RFC 8853, WHIP-03).
-    if (track.kind === 'video' && el.simulcast.checked) init.sendEncodings = SIMULCAST;
+    // Simulcast (#simulcast): three encodings l, m, h (RFC 8853, WHIP-03); each
+    // viewer gets one of them (its own choice, or wisp's).
+    if (track.kind === 'video' && el.simulcast.checked) init.sendEncodings = SIMULCAST.map((e) => ({ ...e }));
     const tr = pc.addTransceiver(track, init);
     if (track.kind === 'video') {
       if (el.codec.value) preferVideoCodecs(tr, [el.codec.value]);
@@ -345,7 +356,10 @@ el.media.addEventListener('change', () => {
 el.codec.addEventListener('change', () => {
   if (session) restart(session, `video codec ${el.codec.value || 'automatic'}`);
 });
-el.simulcast.addEventListener('change', () => {
+el.simulcast.addEventListener('change', async () => {
+  // The camera is reopened at the size simulcast wants (or the default), then
+  // a live session renegotiates with or without the encodings.
+  if (media && source === 'camera' && wantVideo()) await useSource('camera');
   if (session) restart(session, el.simulcast.checked ? 'simulcast on' : 'simulcast off');
 });
 fillCodecs();

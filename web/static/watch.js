@@ -4,8 +4,10 @@
 // publisher is live; it then shows "waiting for publisher" until frames are
 // decoded. A stream this browser cannot decode (the server answers 422 naming
 // the codec) shows that message in place of the player, and the player keeps
-// retrying in case the publisher changes.
-import { byId, streamNameFromPath, whepURL } from './wisp.js';
+// retrying in case the publisher changes. A simulcast stream shows its layers
+// (from the WHEP layer extension's "layers" event), the one this viewer
+// decodes, and a button per layer plus Auto to choose.
+import { byId, describeError, streamNameFromPath, whepURL } from './wisp.js';
 import './player.js';
 
 const STATS_INTERVAL_MS = 1000;
@@ -24,6 +26,11 @@ const el = {
   bitrate: byId('stat-bitrate'),
   lost: byId('stat-lost'),
   decoded: byId('stat-decoded'),
+  layers: byId('layers'),
+  layerChoice: byId('layer-choice'),
+  layerAuto: byId('layer-auto'),
+  layerRows: byId('layer-rows'),
+  layerStatus: byId('layer-status'),
 };
 const player = el.player;
 
@@ -40,6 +47,13 @@ const api = {
   get reconnects() { return player.reconnects; },
   messages: [], // received data messages, as shown in #messages
   stats,
+  // The layer extension, through the player: the stream's video layers
+  // (highest first), this viewer's choice ('' = automatic), the rid it decodes
+  // now (by picture size; null before a frame), and a way to choose.
+  get layers() { return player.layers; },
+  get layerChoice() { return player.layerChoice; },
+  get receivingLayer() { return player.receivingLayer; },
+  selectLayer: (rid) => player.selectLayer(rid),
 };
 window.wisp = api;
 
@@ -188,6 +202,89 @@ async function sample() {
     sampling = false;
   }
 }
+
+// --- layers (simulcast) ---
+function size(l) {
+  return l.width && l.height ? `${l.width}x${l.height}` : '–';
+}
+
+function bitrateText(bps) {
+  return bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} Mbit/s` : `${Math.round(bps / 1000)} kbit/s`;
+}
+
+function layerButton(rid) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.dataset.rid = rid;
+  return b;
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text; // no re-announcement of the same text
+}
+
+// Shows the layers of a simulcast stream; a stream with one layer (or none
+// listed) hides the section. Buttons are kept per rid, so focus survives the
+// periodic "layers" events.
+function renderLayers({ layers, choice, receiving }) {
+  el.layers.hidden = layers.length < 2;
+  el.layers.dataset.receiving = receiving || '';
+  el.layers.dataset.choice = choice;
+  const old = [...el.layerChoice.querySelectorAll('button[data-rid]')].filter((b) => b !== el.layerAuto);
+  if (layers.length < 2) {
+    old.forEach((b) => b.remove());
+    el.layerRows.replaceChildren();
+    setText(el.layerStatus, '');
+    return;
+  }
+  let buttons = old;
+  if (old.map((b) => b.dataset.rid).join('\n') !== layers.map((l) => l.rid).join('\n')) {
+    old.forEach((b) => b.remove());
+    buttons = layers.map((l) => layerButton(l.rid));
+    el.layerChoice.append(...buttons);
+  }
+  el.layerAuto.setAttribute('aria-pressed', String(choice === ''));
+  layers.forEach((l, i) => {
+    const b = buttons[i];
+    setText(b, l.width ? `${size(l)} (${l.rid})` : l.rid);
+    b.setAttribute('aria-label', `Layer ${l.rid}: ${size(l)}, ${bitrateText(l.bitrate)}${l.active ? '' : ', inactive'}`);
+    b.setAttribute('aria-pressed', String(choice === l.rid));
+    b.dataset.active = String(l.active);
+  });
+
+  el.layerRows.replaceChildren(...layers.map((l) => {
+    const tr = document.createElement('tr');
+    tr.dataset.rid = l.rid;
+    tr.dataset.active = String(l.active);
+    tr.dataset.receiving = String(l.rid === receiving);
+    for (const text of [l.rid, size(l), l.active ? bitrateText(l.bitrate) : '–', l.active ? 'active' : 'inactive',
+      l.rid === receiving ? 'receiving' : '']) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    return tr;
+  }));
+
+  const now = layers.find((l) => l.rid === receiving);
+  let text = now ? `Receiving ${now.rid} (${size(now)})` : 'Receiving: not known yet';
+  if (!choice) text += ', chosen automatically';
+  else if (choice === receiving) text += ', as chosen';
+  else text += `; ${choice} chosen, switching at its next keyframe`;
+  setText(el.layerStatus, text);
+}
+
+player.addEventListener('layers', (e) => renderLayers(e.detail));
+el.layerChoice.addEventListener('click', async (e) => {
+  const b = e.target.closest('button[data-rid]');
+  if (!b) return;
+  const rid = b.dataset.rid;
+  try {
+    await player.selectLayer(rid);
+  } catch (err) {
+    setText(el.layerStatus, `Cannot choose ${rid ? `layer ${rid}` : 'Auto'}: ${describeError(err)}`);
+  }
+});
 
 // --- wiring ---
 el.name.textContent = name || '(no stream name)';

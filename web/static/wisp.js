@@ -154,8 +154,9 @@ async function problemDetail(res, body) {
  * the full offer as application/sdp with an optional bearer token, requires
  * 201 Created with a Location, and applies the answer.
  *
- * Returns { location, etag }: location is absolute, resolved against the URL
- * that answered (after any 307); etag may be null. Throws HttpError for a
+ * Returns { location, etag, links }: location is absolute, resolved against
+ * the URL that answered (after any 307); etag may be null; links are the
+ * answer's Link headers (parseLinks), such as the WHEP extensions' URLs. Throws HttpError for a
  * non-201 answer, TypeError for network failures. If the answer cannot be
  * applied, the new session is DELETEd before the error is rethrown.
  */
@@ -178,6 +179,7 @@ export async function whipWhepPost(url, pc, token) {
   if (!loc) throw new Error('201 without a Location header');
   const session = new URL(loc, res.url || endpoint).href;
   const etag = res.headers.get('ETag');
+  const links = parseLinks(res.headers.get('Link') || '', res.url || endpoint.href);
 
   try {
     await pc.setRemoteDescription({ type: 'answer', sdp: body });
@@ -185,7 +187,7 @@ export async function whipWhepPost(url, pc, token) {
     deleteSession(session, token);
     throw err;
   }
-  return { location: session, etag };
+  return { location: session, etag, links };
 }
 
 /**
@@ -198,14 +200,35 @@ export async function fetchICEServers(url, token) {
   return parseICELinks(res.headers.get('Link') || '');
 }
 
-/** Parses Link header values (joined by ", " as fetch does) into RTCIceServer entries. */
-export function parseICELinks(header) {
+/**
+ * Parses Link header values (joined by ", " as fetch does) into { url, params }
+ * entries, params' names in lower case (rel, events, username…). With base,
+ * relative URLs are resolved against it.
+ */
+export function parseLinks(header, base) {
   const out = [];
   for (const m of header.matchAll(/<([^>]+)>((?:\s*;\s*[\w-]+="[^"]*")*)/g)) {
     const params = {};
     for (const p of m[2].matchAll(/([\w-]+)="([^"]*)"/g)) params[p[1].toLowerCase()] = p[2];
+    let url = m[1];
+    if (base) {
+      try {
+        url = new URL(url, base).href;
+      } catch {
+        // keep it as written
+      }
+    }
+    out.push({ url, params });
+  }
+  return out;
+}
+
+/** Parses Link header values (joined by ", " as fetch does) into RTCIceServer entries. */
+export function parseICELinks(header) {
+  const out = [];
+  for (const { url, params } of parseLinks(header)) {
     if (params.rel !== 'ice-server') continue;
-    const server = { urls: m[1] };
+    const server = { urls: url };
     if (params.username !== undefined) {
       server.username = params.username;
       server.credential = params.credential || '';
