@@ -15,8 +15,8 @@ const maxPayload = 1500
 const nackWindow = time.Second
 
 // Ring sizes. The packet index starts small, doubles when it would have to drop a packet still
-// needed (the current GOP for fast start, the last nackWindow for NACKs) and halves when it held
-// far more than it needed for ringCheck. Payload bytes live in chunks from the shared pool
+// needed (the current GOP for fast start, the last nackWindow for NACKs) and halves when half of
+// it would still have held what it needed over ringCheck, with a quarter to spare. Payload bytes live in chunks from the shared pool
 // (ring_chunks.go), taken as packets arrive and returned as soon as no needed packet is in them,
 // so a ring's bytes follow the feed's bitrate and GOP packet by packet.
 // A ring also keeps at least its newest videoBytes or audioBytes whatever it needs, so a
@@ -234,7 +234,7 @@ func (r *ring) needed(e uint64) bool { return e >= r.oldestNeeded() }
 
 // account advances the NACK window to the newest packet (arrived at at), returns the chunks no
 // needed packet is in, records how many packets the ring needs, and every ringCheck halves the
-// index if it held more than four times that. A packet leaves the window when it is nackWindow of
+// index while half of it holds that and a quarter more. A packet leaves the window when it is nackWindow of
 // media older than the newest, or (a timestamp jump) when its timestamp is ahead of the newest or
 // it arrived more than twice nackWindow ago. Caller holds mu.
 func (r *ring) account(at int64) {
@@ -258,7 +258,7 @@ func (r *ring) account(at int64) {
 	}
 	r.checkAt = at + int64(ringCheck)
 	slots := len(r.slots)
-	for slots > r.minSlots && uint64(slots) >= 4*r.needPkts {
+	for slots > r.minSlots && uint64(slots/2) >= r.needPkts+r.needPkts/4 {
 		slots /= 2
 	}
 	if slots != len(r.slots) {

@@ -174,9 +174,9 @@ func TestRingSizedByTimeAndBitrate(t *testing.T) {
 	for range 20 * 30 {
 		src.frame()
 	}
-	if _, small := r.size(); small > videoBytes+chunkSize {
-		t.Fatalf("after 20 s at a sixth of the bitrate the ring still has %d bytes (was %d at most), want its floor, %d",
-			small, peak, videoBytes)
+	if fewer, small := r.size(); small > videoBytes+chunkSize || fewer > videoSlots {
+		t.Fatalf("after 20 s at a sixth of the bitrate the ring still has %d slots, %d bytes (was %d, %d at most); "+
+			"want its floor, %d, %d", fewer, small, slots, peak, videoSlots, videoBytes)
 	}
 
 	audio := newRing(audioSlots, audioBytes, 48000)
