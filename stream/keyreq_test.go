@@ -64,8 +64,9 @@ func TestKeyframeSSRCs(t *testing.T) {
 }
 
 // TestFollowOnly: an output told FollowOnly(f) sends f and, once f has ended, nothing of the
-// layer the stream follows, until it is told another Feed: then it sends that one from its
-// keyframe. (Follow would return it to the stream-wide layer at once; TestOutputSwitchAtKeyframe.)
+// layer the stream follows, until it is told another Feed: then it sends that one from its next
+// keyframe, not from the delta frame before it. (Follow would return it to the stream-wide
+// layer at once, at any packet; TestOutputSwitchAtKeyframe.)
 func TestFollowOnly(t *testing.T) {
 	s := newStream("only", datarelay.Config{})
 	defer s.relay.Close()
@@ -111,13 +112,18 @@ func TestFollowOnly(t *testing.T) {
 	for n := 3; n < 6; n++ {
 		high.frame(t, n, true)
 	}
-	// A marker: a new low layer's keyframe, which the output is then told to follow.
+	// A new low layer, which the output is then told to follow: its first frame is a delta.
 	low2 := newLayer(3, "l")
 	out.FollowOnly(low2.feed)
-	low2.frame(t, 0, true)
+	low2.frame(t, 0, false)
+	low2.frame(t, 1, true)
 	for range packetsPerFrame {
-		if p := w.next(t); layerOf(p) != low2.id {
+		p := w.next(t)
+		if layerOf(p) != low2.id {
 			t.Fatalf("after its layer ended, the output sent a packet of layer %d, want nothing until the new low layer", layerOf(p))
+		}
+		if frame := p.Payload[4]; frame != 1 {
+			t.Fatalf("the new low layer's frame %d sent, want its keyframe (1) first", frame)
 		}
 	}
 	if got := out.Feed(); got != low2.feed {

@@ -90,9 +90,10 @@ func (o *Output) Follow(f *Feed) {
 }
 
 // FollowOnly makes the output follow f and nothing else: it switches to f at f's next keyframe
-// and, once f ends, sends nothing until it is told another Feed. A node pulling each simulcast
-// layer on its own section uses it: another layer's packets must never arrive as this one's.
-// Safe for concurrent use.
+// (even after the Feed it sent has ended) and, once f ends, sends nothing until it is told
+// another Feed. A node pulling each simulcast layer on its own section uses it: another layer's
+// packets must never arrive as this one's, nor a new encoder's from the middle of a picture
+// group. Safe for concurrent use.
 func (o *Output) FollowOnly(f *Feed) {
 	o.only.Store(true)
 	o.choice.Store(f)
@@ -113,10 +114,12 @@ func (o *Output) want(current *Feed) *Feed {
 	return current
 }
 
-// canSwitch reports whether packet m of f, the Feed the output wants, is a point to switch at.
+// canSwitch reports whether packet m of f, the Feed the output wants, is a point to switch at:
+// a keyframe, any packet of audio, or any packet once the Feed it sent has ended, but for an
+// output following only f (FollowOnly), which waits for f's keyframe then too.
 func (o *Output) canSwitch(f *Feed, m meta) bool {
 	cur := o.feed.Load()
-	return cur == nil || cur.closed.Load() || !f.video || m.key
+	return cur == nil || (cur.closed.Load() && !o.only.Load()) || !f.video || m.key
 }
 
 // switchTo makes f, at its packet e, the Feed the output follows: the new Feed's numbers are

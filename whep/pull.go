@@ -174,7 +174,8 @@ func (v *Viewer) pullChanged() string {
 		for _, f := range feeds {
 			if f.RID() == l.rid && !f.Closed() {
 				if out := track.Output(l.ssrc); out != nil {
-					out.FollowOnly(f)
+					out.FollowOnly(f) // from its next keyframe, asked for now
+					v.stream.RequestKeyframeOf(f)
 					l.feed = f
 					v.log.Info("layered pull follows a new feed", "rid", l.rid)
 				}

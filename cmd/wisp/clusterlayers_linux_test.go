@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,31 @@ func openLayers(t *testing.T) layerSources {
 		ls.srcs, ls.sets = append(ls.srcs, s), append(ls.sets, set)
 	}
 	return ls
+}
+
+// resumeOn reads v's frames until a keyframe of layer want, then requires n more frames of that
+// layer and none of another; every frame must be a source's.
+func resumeOn(t *testing.T, v *client.Viewer, ls layerSources, want, n int, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
+	for started, i := false, 0; i < n; {
+		select {
+		case f := <-v.Frames():
+			l := ls.layer(f)
+			switch {
+			case l < 0:
+				t.Fatalf("a frame (%d bytes) of no layer", len(f.Data))
+			case !started:
+				started = l == want && f.Keyframe
+			case l != want:
+				t.Fatalf("a frame of layer %q after %d frames of layer %q", ls.names[l], i, ls.names[want])
+			default:
+				i++
+			}
+		case <-deadline:
+			t.Fatalf("layer %q: %d of %d frames in %v", ls.names[want], i, n, d)
+		}
+	}
 }
 
 // layer returns the index of the layer a frame belongs to, -1 for none.
@@ -177,13 +203,16 @@ func onLayer(t *testing.T, v *client.Viewer, ls layerSources, want, n int, d tim
 //   - layers arrive: a publisher sends l alone at first; a viewer on B plays it through a pull
 //     of one section; when m and h start, A ends that pull and B pulls every layer, the viewer
 //     keeping its session (one SSRC) and playing on.
-//   - pins (WHEPX-06): a viewer on B pins l, m and h in turn through its layer URL and gets, for
-//     each, that layer's frames byte for byte from a keyframe on; B's Feeds carry A's rids and
-//     measured A's resolutions; A counts B's pull as one viewer. A PLI from the viewer pinned to m
-//     reaches the publisher as a PLI for m's SSRC.
+//   - pins (WHEPX-06): a viewer on B is pinned to h through its layer URL and plays it, then to
+//     l, m, h and m in turn, and gets, for each, that layer's frames byte for byte from a
+//     keyframe on; B's Feeds carry A's rids and the resolutions B measured; A counts B's pull as
+//     one viewer. A PLI from the viewer pinned to m reaches the publisher as a PLI for m's SSRC.
 //   - auto (-auto-layers): a viewer in its own network namespace behind a 600 kbit/s tc tbf cap
 //     gets l, the layer that fits, within 2 s plus a keyframe interval (plus 2 s for its first
 //     feedback) of its first frame, and holds it for 10 s (TestAutoLayers, on one node).
+//   - publisher returns: a new publisher of the same layers replaces the first on A; A's pull
+//     session follows the new layers (from their keyframes) without ending, and the viewer
+//     pinned to m plays m again on its session.
 //   - edge dies: B is killed (-9): A's session for B's pull ends within 4 s of silence plus a
 //     second (A's /api/streams count drops to 0), a viewer reconnecting to A plays, and A's
 //     goroutines return to where they were before B pulled.
@@ -197,7 +226,8 @@ func TestClusterLayers(t *testing.T) {
 	a := startNode(t, r, "a", "127.0.0.2", "-pprof", pa)
 	// B's media socket is on the host end of the namespace's veth: the capped viewer reaches it
 	// there, the others over loopback.
-	b := startNode(t, r, "b", "127.0.0.3", "-ice-host", link.hostIP, "-auto-layers=true", "-cluster-pull-idle", "1s")
+	b := startNode(t, r, "b", "127.0.0.3", "-ice-host", link.hostIP, "-udp-port", strconv.Itoa(freeUDPPortOn(t, link.hostIP)),
+		"-auto-layers=true", "-cluster-pull-idle", "1s")
 	ls := openLayers(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -270,8 +300,12 @@ func TestClusterLayers(t *testing.T) {
 				t.Fatalf("pin %s: %d %s", rid, resp.StatusCode, resp.bodyText)
 			}
 		}
-		// Each switch waits for the layer's next keyframe (h has one every 2 s; the publisher
-		// ignores PLIs): the bound is a few of its keyframe intervals.
+		// The viewer's own layer (B has -auto-layers) gives way to its pins. It joined on a layer
+		// of its own: first it is pinned to h and plays it from a keyframe; then each switch
+		// waits for the layer's next keyframe (h has one every 2 s; the publisher ignores PLIs):
+		// the bound is a few of its keyframe intervals.
+		pin("h")
+		resumeOn(t, v, ls, 2, 30, 10*time.Second)
 		for _, want := range []int{0, 1, 2, 1} {
 			pin(ls.names[want])
 			onLayer(t, v, ls, want, 30, 10*time.Second)
@@ -322,6 +356,28 @@ func TestClusterLayers(t *testing.T) {
 			}
 			return time.Since(held) >= 10*time.Second
 		})
+	})
+
+	outer := t
+	t.Run("publisher returns", func(t *testing.T) {
+		ends, pulls := strings.Count(a.logs.String(), "layered pull ends"), strings.Count(b.logs.String(), "pulling")
+		pub2 := publishDeafLayers(outer, a.whip("sim"), "sim", ls) // replaces pub on A, for the rest of the test
+		for i := range ls.names {
+			pub2.start(i)
+		}
+		pub.close()
+		waitFor(t, 10*time.Second, "A's pull session following the new layers", func() bool {
+			return strings.Count(a.logs.String(), "layered pull follows a new feed") >= len(ls.names)
+		})
+		// Still pinned to m, the viewer plays m again from a keyframe, on its session, through
+		// the same pull (A did not end it; B did not pull again).
+		resumeOn(t, v, ls, 1, 30, 10*time.Second)
+		if v.State() != webrtc.PeerConnectionStateConnected {
+			t.Fatalf("the viewer's state %v, want its session kept", v.State())
+		}
+		if strings.Count(a.logs.String(), "layered pull ends") != ends || strings.Count(b.logs.String(), "pulling") != pulls {
+			t.Fatal("the publisher's return ended B's pull")
+		}
 	})
 
 	t.Run("edge dies", func(t *testing.T) {
