@@ -13,9 +13,9 @@
 //   - udpsocket.go: the one wildcard UDP socket split into one pion endpoint per local address
 //     (IP_PKTINFO: which address a datagram came to, and replies from that address).
 //   - egress.go, egress_linux.go: the media socket's sending side (both socket modes): SRTP media
-//     written during a fan-out pass (Media.BeginPass/EndPass, stream.Egress) and DTLS records
-//     (data channels) leave in sendmmsg batches flushed when full, when the pass ends, and 1 ms
-//     after a record was held outside a pass; STUN, RTCP and RTP outside a pass leave at once.
+//     and DTLS records (data channels) written during a fan-out pass (Media.BeginPass/EndPass,
+//     stream.Egress) leave in sendmmsg batches flushed when full and when the pass ends; STUN,
+//     RTCP, and RTP and DTLS outside a pass leave at once.
 //   - peer.go: Peer, the lifecycle a publisher and a viewer share (signals, owned goroutines, one
 //     teardown).
 //   - negotiate.go: Answer, the shared end of an offer/answer exchange (gather, then the SDP the HTTP

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 )
 
 // Batched egress. The fan-out writes each packet to many viewers through the one media socket,
@@ -20,9 +19,11 @@ import (
 //
 // DTLS records (the SCTP of data channels inside: one relayed message is one record to each
 // viewer, written by each viewer's SCTP association on its own goroutine after the relay handed
-// the message over) join the batch too, pass or not: they leave with the batch, at the end of the
-// pass in progress or, with none, egressHold after the first of them was held (a timer), so a
-// relayed message costs a share of a sendmmsg instead of a sendmsg per viewer.
+// the message over) join the batch too while a pass is in progress, and leave with it; so does a
+// record written while batches are still being sent (it must not overtake the records before it).
+// Otherwise a record leaves at once: nothing is held for later, so batching adds no delay. (A
+// record held up to 1 ms when no pass was in progress cost more CPU in BenchmarkRelayMessage than
+// it saved: docs/benchmarks.md.)
 //
 // Everything else leaves at once, in the calling goroutine, as before: STUN, RTCP, and any RTP
 // written while no pass is in progress (NACK answers, a publisher-less server). Packets are told
@@ -48,8 +49,6 @@ const (
 	// egressBatches is how many batches exist at most: one filling while others wait for the
 	// sender (1 MiB of buffers in all).
 	egressBatches = 8
-	// egressHold is the longest a DTLS record waits in a batch for the batch to be sent.
-	egressHold = time.Millisecond
 )
 
 // egress is the sending side of one UDP socket: direct writes, and the batches of fan-out passes.
@@ -57,10 +56,8 @@ type egress struct {
 	conn *net.UDPConn
 	raw  syscall.RawConn // conn's, fetched once (each SyscallConn call allocates)
 
-	enabled bool          // batching asked for (MediaConfig.Batch) and possible (sendmmsg)
-	passes  atomic.Int32  // fan-out passes in progress; changed to 0 only under mu
-	hold    *time.Timer   // sends held DTLS records holdFor after the first (flushHeld)
-	holdFor time.Duration // egressHold (tests may lengthen it)
+	enabled bool         // batching asked for (MediaConfig.Batch) and possible (sendmmsg)
+	passes  atomic.Int32 // fan-out passes in progress; changed to 0 only under mu
 
 	// guarded by mu
 	mu      sync.Mutex
@@ -69,8 +66,6 @@ type egress struct {
 	free    []*outBatch // batches to reuse
 	made    int         // batches made (at most egressBatches)
 	sending bool        // a goroutine is sending ready batches
-	armed   bool        // hold is set to fire
-	closed  bool        // close was called: nothing more is held
 	freed   sync.Cond   // signalled (with mu) when a sent batch is free again
 
 	// counters
@@ -86,27 +81,16 @@ type egressStats struct {
 }
 
 // newEgress returns conn's sending side; with enabled (and sendmmsg) it batches as described
-// above, else every datagram leaves at once. close releases its timer.
+// above, else every datagram leaves at once.
 func newEgress(conn *net.UDPConn, enabled bool) (*egress, error) {
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("media socket: raw access for batched sends: %w", err)
 	}
-	e := &egress{conn: conn, raw: raw, enabled: enabled && batching, holdFor: egressHold,
+	e := &egress{conn: conn, raw: raw, enabled: enabled && batching,
 		ready: make([]*outBatch, 0, egressBatches), free: make([]*outBatch, 0, egressBatches)}
 	e.freed.L = &e.mu
-	e.hold = time.AfterFunc(time.Hour, e.flushHeld)
-	e.hold.Stop()
 	return e, nil
-}
-
-// close stops holding DTLS records; those held are sent (or fail, the socket closing).
-func (e *egress) close() {
-	e.mu.Lock()
-	e.closed = true
-	e.mu.Unlock()
-	e.hold.Stop()
-	e.flushHeld()
 }
 
 // isRTP reports whether b is an RTP packet (not RTCP, STUN, DTLS, TURN or ZRTP): RFC 7983 §7
@@ -119,7 +103,8 @@ func isRTP(b []byte) bool {
 func isDTLS(b []byte) bool { return len(b) > 0 && b[0] >= 20 && b[0] <= 63 }
 
 // write sends b to addr (from the source named by oob, IP_PKTINFO, or the socket's own address if
-// oob is empty), or queues it in the current batch: RTP during a pass, DTLS always.
+// oob is empty), or queues it in the current batch: RTP and DTLS during a pass, DTLS also behind
+// batches still being sent.
 func (e *egress) write(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
 	if !e.enabled || len(b) > egressSlot {
 		return e.direct(b, oob, addr)
@@ -129,14 +114,32 @@ func (e *egress) write(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
 		return e.direct(b, oob, addr)
 	}
 	e.mu.Lock()
-	if media && e.passes.Load() == 0 || e.closed { // the last pass ended meanwhile: nobody would send the batch
-		e.mu.Unlock()
-		return e.direct(b, oob, addr)
+	if e.passes.Load() == 0 {
+		if media || !e.sending { // the last pass ended meanwhile; nothing queued ahead of b
+			e.mu.Unlock()
+			return e.direct(b, oob, addr)
+		}
+		// A DTLS record behind batches being sent: it joins them, and the sender's loop sends it.
+		e.add(b, oob, addr)
+		if e.cur != nil {
+			e.ready = append(e.ready, e.cur)
+			e.cur = nil
+		}
+		e.drain()
+		return len(b), nil
 	}
-	if !media && !e.armed && e.passes.Load() == 0 { // held: sent by the next pass's end, else the timer
-		e.armed = true
-		e.hold.Reset(e.holdFor)
+	e.add(b, oob, addr)
+	if e.cur == nil { // full: add queued it
+		e.drain()
+		return len(b), nil
 	}
+	e.mu.Unlock()
+	return len(b), nil
+}
+
+// add puts b into the current batch (queuing the batch when full), waiting for a free batch if
+// every one is waiting for the sender. Caller holds mu.
+func (e *egress) add(b []byte, oob []byte, addr netip.AddrPort) {
 	for e.cur == nil {
 		if e.cur = e.take(); e.cur == nil {
 			e.freed.Wait() // every batch is waiting for the sender, who is sending (see drain)
@@ -146,11 +149,7 @@ func (e *egress) write(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
 	if e.cur.n == egressBatch {
 		e.ready = append(e.ready, e.cur)
 		e.cur = nil
-		e.drain()
-		return len(b), nil
 	}
-	e.mu.Unlock()
-	return len(b), nil
 }
 
 // direct sends b at once.
@@ -158,18 +157,6 @@ func (e *egress) direct(b []byte, oob []byte, addr netip.AddrPort) (int, error) 
 	e.stats.direct.Add(1)
 	n, _, err := e.conn.WriteMsgUDPAddrPort(b, oob, addr)
 	return n, err
-}
-
-// flushHeld sends what the current batch holds (the timer's call, egressHold after a DTLS record
-// was held; any pass's end would have sent it too).
-func (e *egress) flushHeld() {
-	e.mu.Lock()
-	e.armed = false
-	if e.cur != nil { // a pass in progress takes a new batch, as when one is full
-		e.ready = append(e.ready, e.cur)
-		e.cur = nil
-	}
-	e.drain()
 }
 
 // begin counts a pass in.

@@ -123,10 +123,11 @@ func TestEgressBatchesAPass(t *testing.T) {
 	}
 }
 
-// DTLS records (a relayed data-channel message to each viewer) written outside any pass are held
-// and leave together, in order, in one sendmmsg with the next pass's batch; with no pass, the
-// hold timer sends them (egressHold). With batching off they leave one by one.
-func TestEgressHoldsDTLS(t *testing.T) {
+// DTLS records (a relayed data-channel message to each viewer) written during a pass join its
+// batch in order; written while no pass is in progress they leave at once (nothing is held for
+// later), unless batches are still being sent, which they join so as not to overtake them. With
+// batching off they leave one by one.
+func TestEgressDTLS(t *testing.T) {
 	record := func(i int) []byte { return []byte{23, 0xfe, 0xfd, 0, 1, byte(i)} }
 	open := func(enabled bool) (*egress, *net.UDPConn, netip.AddrPort) {
 		u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -138,27 +139,25 @@ func TestEgressHoldsDTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(out.close)
 		peer, to := peerSocket(t)
 		return out, peer, to
 	}
 	const records = 10
 
-	// Held (the timer set far away) until a pass ends, then sent with it in one call.
+	// In a pass: held, sent with the pass's RTP in one call when it ends.
 	out, peer, to := open(true)
-	out.holdFor = time.Hour
+	st := &out.stats
+	out.begin()
 	for i := range records {
 		if _, err := out.write(record(i), nil, to); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st := &out.stats
-	if st.direct.Load() != 0 || st.batched.Load() != 0 {
-		t.Fatalf("held records sent: %d direct, %d batched", st.direct.Load(), st.batched.Load())
-	}
-	out.begin()
 	if _, err := out.write(rtpDatagram(1, 100), nil, to); err != nil {
 		t.Fatal(err)
+	}
+	if st.direct.Load() != 0 || st.batched.Load() != 0 {
+		t.Fatalf("sent during the pass: %d direct, %d batched", st.direct.Load(), st.batched.Load())
 	}
 	out.end()
 	for i := range records {
@@ -173,28 +172,41 @@ func TestEgressHoldsDTLS(t *testing.T) {
 		t.Fatalf("%d batched in %d calls, %d direct; want %d in 1", b, c, d, records+1)
 	}
 
-	// No pass: the timer sends it.
-	out, peer, to = open(true)
-	if _, err := out.write(record(0), nil, to); err != nil {
+	// No pass, nothing being sent: at once.
+	if _, err := out.write(record(records), nil, to); err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := readDatagram(t, peer); !isDTLS(p) {
+	if d := st.direct.Load(); d != 1 {
+		t.Fatalf("outside a pass: %d direct, want 1", d)
+	}
+	readDatagram(t, peer)
+
+	// No pass, but a sender is still sending: the record queues behind its batches.
+	out.mu.Lock()
+	out.sending = true // as while another goroutine drains
+	out.mu.Unlock()
+	if _, err := out.write(record(records+1), nil, to); err != nil {
+		t.Fatal(err)
+	}
+	out.mu.Lock()
+	if len(out.ready) != 1 || out.ready[0].n != 1 || st.direct.Load() != 1 {
+		t.Fatalf("behind the sender: %d ready batches, %d direct", len(out.ready), st.direct.Load())
+	}
+	out.sending = false
+	out.drain() // the sender's loop: sends it, releases mu
+	if p, _ := readDatagram(t, peer); p[5] != byte(records+1) {
 		t.Fatalf("got %v", p)
 	}
-	for deadline := time.Now().Add(5 * time.Second); out.stats.batched.Load() == 0 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond) // the sender counts after its sendmmsg returns; the peer may read first
-	}
-	if b, d := out.stats.batched.Load(), out.stats.direct.Load(); b != 1 || d != 0 {
-		t.Fatalf("%d batched, %d direct; want the record sent by the hold timer", b, d)
-	}
 
-	// Batching off: at once.
+	// Batching off: at once, in a pass too.
 	out, peer, to = open(false)
+	out.begin()
 	for i := range records {
 		if _, err := out.write(record(i), nil, to); err != nil {
 			t.Fatal(err)
 		}
 	}
+	out.end()
 	if d := out.stats.direct.Load(); d != records {
 		t.Fatalf("batching off: %d direct, want %d", d, records)
 	}

@@ -25,8 +25,8 @@ type MediaConfig struct {
 	Port int
 	// TCP also opens an ICE-TCP listener on the same port number, as a fallback.
 	TCP bool
-	// Batch lets the UDP socket send in sendmmsg batches (see egress): the SRTP of fan-out
-	// passes (BeginPass/EndPass) and DTLS records (held at most egressHold). Linux only.
+	// Batch lets the UDP socket send in sendmmsg batches (see egress): the SRTP and DTLS records
+	// written during fan-out passes (BeginPass/EndPass). Linux only.
 	Batch bool
 	// Logger receives the UDP muxes' pion logs as APIConfig.Logger does. Nil keeps pion's
 	// default (errors to stderr).
@@ -238,9 +238,6 @@ func (m *Media) Port() int {
 func (m *Media) Close() {
 	if m.UDP != nil {
 		_ = m.UDP.Close()
-	}
-	if m.shared == nil && m.out != nil { // the -ice-host socket's (the shared one's closes with it)
-		m.out.close()
 	}
 	if m.shared != nil {
 		_ = m.shared.close()

@@ -157,7 +157,6 @@ func (s *udpSocket) conns(order []netip.Addr) []*localConn {
 
 // close closes the socket and waits for the reader to exit.
 func (s *udpSocket) close() error {
-	s.out.close()
 	err := s.conn.Close()
 	<-s.dead
 	return err
