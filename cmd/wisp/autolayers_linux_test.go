@@ -34,13 +34,16 @@ type autoLink struct {
 	hostIP, peer string
 }
 
-// newAutoLink makes namespace i of this test process (names and the 10.203.i.0/30 subnet unique
-// per pid and i), removed at cleanup; rate "" leaves the link unshaped.
+// newAutoLink makes namespace i (0-7) of this test process, removed at cleanup; rate "" leaves
+// the link unshaped. Its names, and its /30 subnet in 10.203.0.0/16, depend on the pid and i, so
+// test processes running at once (other checkouts' test runs on the same machine) do not share
+// an address: two of them collide only when their pids agree modulo 2048.
 func newAutoLink(t *testing.T, i int, rate string) *autoLink {
 	t.Helper()
 	pid := os.Getpid() % 100000
+	subnet := (pid%2048*8 + i) << 2 // 14 bits of /30 subnets
 	l := &autoLink{ns: fmt.Sprintf("wispal%d-%d", pid, i), hostIf: fmt.Sprintf("waA%d-%d", pid, i),
-		hostIP: fmt.Sprintf("10.203.%d.1", i), peer: fmt.Sprintf("10.203.%d.2", i)}
+		hostIP: fmt.Sprintf("10.203.%d.%d", subnet>>8, subnet&0xff+1), peer: fmt.Sprintf("10.203.%d.%d", subnet>>8, subnet&0xff+2)}
 	peerIf := fmt.Sprintf("waB%d-%d", pid, i)
 	ipCmd(t, "ip", "netns", "add", l.ns)
 	t.Cleanup(func() {
