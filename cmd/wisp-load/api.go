@@ -20,9 +20,12 @@ type apiStream struct {
 		Bitrate int64  `json:"bitrate"`
 	} `json:"feeds"`
 	Outputs []struct {
-		Kind     string `json:"kind"`
-		RID      string `json:"rid"`
-		Switches uint64 `json:"switches"`
+		Kind     string            `json:"kind"`
+		RID      string            `json:"rid"`
+		Switches uint64            `json:"switches"`
+		Offered  uint64            `json:"offered"`
+		Sent     uint64            `json:"sent"`
+		Dropped  map[string]uint64 `json:"dropped"`
 	} `json:"outputs"`
 }
 
@@ -96,6 +99,11 @@ type layerReport struct {
 	Feeds    []layerFeed    `json:"feeds"`
 	Outputs  map[string]int `json:"videoOutputsByRid"` // rid → video outputs following it
 	Switches uint64         `json:"switches"`          // layer changes of every video output so far
+	// Offered, Sent and Dropped (by reason) add up every video output's packet counters so far:
+	// packets the server dropped for its viewers never reach their sockets.
+	Offered uint64            `json:"videoOffered"`
+	Sent    uint64            `json:"videoSent"`
+	Dropped map[string]uint64 `json:"videoDropped"`
 }
 
 // layerFeed is one video layer as the server measured it.
@@ -107,7 +115,7 @@ type layerFeed struct {
 }
 
 func layersOf(s apiStream) *layerReport {
-	r := &layerReport{Outputs: map[string]int{}}
+	r := &layerReport{Outputs: map[string]int{}, Dropped: map[string]uint64{}}
 	for _, f := range s.Feeds {
 		if f.Kind == "video" {
 			r.Feeds = append(r.Feeds, layerFeed{RID: f.RID, Width: f.Width, Height: f.Height, Bitrate: f.Bitrate})
@@ -117,6 +125,11 @@ func layersOf(s apiStream) *layerReport {
 		if o.Kind == "video" {
 			r.Outputs[o.RID]++
 			r.Switches += o.Switches
+			r.Offered += o.Offered
+			r.Sent += o.Sent
+			for why, n := range o.Dropped {
+				r.Dropped[why] += n
+			}
 		}
 	}
 	return r

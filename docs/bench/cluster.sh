@@ -15,7 +15,8 @@
 #      on A itself;
 #   c) CPU per GB at N viewers: N viewers on A (a node serving its own publisher, as a single
 #      node does) against N viewers on B (edge; A serves one pull), alternately, ROUNDS times.
-# The load average (/proc/loadavg) is written beside every JSON result (*.load).
+# The load average (/proc/loadavg) and the kernel's UDP receive-buffer drops (/proc/net/snmp) are
+# written beside every JSON result (*.load), before and after.
 #
 # Needs redis-server, redis-cli, curl, jq and taskset.
 # Usage: docs/bench/cluster.sh [wisp-binary] [out-dir] [rounds] [N] [parts]
@@ -91,12 +92,16 @@ until curl -sf "http://$a/api/streams" | jq -e '.streams[]? | select(.name == "b
 done
 sleep 3 # a GOP in A's cache
 
-run() { # run NAME wisp-load ARGS...: JSON to NAME.json, the load average before and after to NAME.load
+udperr() { # the kernel's count of UDP datagrams dropped for a full socket buffer (all sockets)
+	awk '/^Udp:/ { n++ } /^Udp:/ && n == 2 { print "udp RcvbufErrors", $6 }' /proc/net/snmp
+}
+run() { # run NAME wisp-load ARGS...: JSON to NAME.json; the load average and the UDP receive
+	# buffer drops before and after to NAME.load
 	name=$1
 	shift
-	cat /proc/loadavg >"$out/$name.load"
+	{ cat /proc/loadavg; udperr; } >"$out/$name.load"
 	taskset -c 1 "$load" "$@" >"$out/$name.json"
-	cat /proc/loadavg >>"$out/$name.load"
+	{ cat /proc/loadavg; udperr; } >>"$out/$name.load"
 	echo "$name done ($(head -c 14 "$out/$name.load"))"
 }
 noviewer() { # wait until A lists the stream with no viewer (no pull from B either)

@@ -9,8 +9,12 @@
 #         bytes as "off" (the pin holds the layer);
 #   free  -auto-layers=true, no pin: the chooser picks (the layers the viewers end on are in the
 #         JSON's "layers").
-# A fresh server each run, pinned to core 0; wisp-load (publisher and viewers) on core 1.
-# The load average (/proc/loadavg) is written beside every JSON result (*.load).
+# A fresh server each run, pinned to core 0; the publisher (`wisp-load publish -simulcast`) and the
+# viewers (`wisp-load view`) in two processes on core 1, so that on a busy machine 200 viewers
+# cannot starve the publisher (a publisher silent for a second makes its layers inactive).
+# Needs curl, jq and taskset.
+# The load average (/proc/loadavg) and the kernel's UDP receive-buffer drops (/proc/net/snmp) are
+# written beside every JSON result (*.load), before and after.
 #
 # Usage: docs/bench/estimator.sh [wisp-binary] [out-dir] [rounds] [N] [settle] [arms]
 # Builds wisp and wisp-load when no binary is given. settle (default 10s) is the wait between the
@@ -33,6 +37,9 @@ if [ -z "$bin" ]; then
 	bin="$out/wisp"
 fi
 go build -o "$out/wisp-load" ./cmd/wisp-load
+udperr() { # the kernel's count of UDP datagrams dropped for a full socket buffer (all sockets)
+	awk '/^Udp:/ { n++ } /^Udp:/ && n == 2 { print "udp RcvbufErrors", $6 }' /proc/net/snmp
+}
 order=$arms
 for r in $(seq 1 "$rounds"); do
 	for arm in $order; do
@@ -47,13 +54,23 @@ for r in $(seq 1 "$rounds"); do
 			-max-negotiating 0 -max-sessions 0 -metrics off -log-level warn -auto-layers="$auto" >"$out/$name.log" 2>&1 &
 		pid=$!
 		sleep 1
-		cat /proc/loadavg >"$out/$name.load"
-		taskset -c 1 "$out/wisp-load" view -whip "http://$http/whip/bench" \
+		taskset -c 1 "$out/wisp-load" publish -whip "http://$http/whip/bench" \
 			-simulcast "l=$media/h264-180p.h264,m=$media/h264-360p.h264,h=$media/h264-720p.h264" \
-			-audio $media/opus.ogg -data data -whep "http://$http/whep/bench" -api "http://$http/api/streams" \
+			-audio $media/opus.ogg -data data >/dev/null 2>"$out/$name.publisher.log" &
+		pub=$!
+		i=0 # every layer known before the viewers come (a viewer's estimation is chosen when it arrives)
+		until curl -sf "http://$http/api/streams" | jq -e '.streams[]? | select(.name == "bench") | [.feeds[] | select(.kind == "video")] | length == 3' >/dev/null; do
+			i=$((i + 1))
+			[ $i -lt 150 ] || break
+			sleep 0.1
+		done
+		sleep 3 # a GOP of every layer in the cache
+		{ cat /proc/loadavg; udperr; } >"$out/$name.load"
+		taskset -c 1 "$out/wisp-load" view -whep "http://$http/whep/bench" -api "http://$http/api/streams" -data data \
 			-n "$n" -ramp 20 -settle "$settle" -duration 20s -count -twcc $pin -pid "$pid" >"$out/$name.json" || true
-		cat /proc/loadavg >>"$out/$name.load"
-		kill "$pid"
+		{ cat /proc/loadavg; udperr; } >>"$out/$name.load"
+		kill "$pub" "$pid"
+		wait "$pub" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		echo "$name done ($(head -c 14 "$out/$name.load"))"
 	done
