@@ -33,7 +33,9 @@
 //     socket (rtc.Media) can send the pass's datagrams in batches when it ends.
 //   - nack.go: NACK answers, each viewer sequence number translated back to the Feed packet that
 //     carried it (before or after a switch).
-//   - pad.go: Output.Pad, probe padding (padding-only packets on the viewer's RTX SSRC).
+//   - pad.go: Output.Pad, probe padding on the viewer's RTX SSRC (RTX copies of its newest packets).
+//   - resend.go: Output.SetResendLimit, a per-viewer bound on NACK answers (each packet at most
+//     three times, 250 ms apart, within a byte budget), and the loss rate its NACKs show.
 //   - keyframe.go, keyframe_{h264,vp8,vp9,av1,h265}.go: each codec's keyframe detector and
 //     picture-size reader (keyframeSize), on RTP payloads; keyframe_bits.go: their bit reader.
 //

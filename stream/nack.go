@@ -2,6 +2,7 @@ package stream
 
 import (
 	"sync"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -9,7 +10,7 @@ import (
 
 // resendBuf is the scratch space of one NACK answer.
 type resendBuf struct {
-	payload [maxPayload]byte
+	payload [maxPayload + 2]byte // room for an RTX header (Pad)
 	h       rtp.Header
 }
 
@@ -20,8 +21,8 @@ var nackBufs = sync.Pool{New: func() any { return new(resendBuf) }}
 // the rings of the Feeds that carried them: each of the viewer's sequence numbers is translated
 // back through its Output's mapping at the time it was sent (before or after a change of Feed).
 // ssrc is the viewer's media SSRC (the NACK's MediaSSRC). Packets no longer cached are skipped. It
-// returns how many packets were resent. Safe for concurrent use; called from the viewer's RTCP
-// reader.
+// returns how many packets were resent. An output with a resend limit (SetResendLimit) answers
+// within it. Safe for concurrent use; called from the viewer's RTCP reader.
 func (t *Track) HandleNACK(n *rtcp.TransportLayerNack) int {
 	o := t.Output(n.MediaSSRC)
 	if o == nil {
@@ -35,6 +36,11 @@ func (t *Track) HandleNACK(n *rtcp.TransportLayerNack) int {
 	defer nackBufs.Put(rb)
 	buf, h := &rb.payload, &rb.h
 	sent := 0
+	limit := o.resend.Load()
+	var now int64
+	if limit != nil {
+		now = time.Now().UnixNano()
+	}
 	resend := func(seq uint16) {
 		out := uint64(int64(last) + int64(int16(seq-uint16(last))))
 		if out > last {
@@ -50,6 +56,9 @@ func (t *Track) HandleNACK(n *rtcp.TransportLayerNack) int {
 		}
 		pt, ok := o.pt[seg.feed.key]
 		if !ok {
+			return
+		}
+		if limit != nil && !limit.allow(now, seq, size+12) {
 			return
 		}
 		*h = rtp.Header{Version: 2, Marker: m.marker, PayloadType: pt, SequenceNumber: seq,

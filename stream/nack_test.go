@@ -2,6 +2,7 @@ package stream
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -112,5 +113,64 @@ func TestHandleNACKAfterCatchUpKeepsTimestamps(t *testing.T) {
 	}
 	if o.compressing.Load() {
 		t.Error("answering a NACK turned compression back on")
+	}
+}
+
+// TestResendLimit: with a limit, a packet NACKed again before resendSpacing is not resent, nor
+// more than resendTimes times, and all answers stay within the byte budget; without one, every
+// NACK is answered.
+func TestResendLimit(t *testing.T) {
+	tr := newTrack(webrtc.RTPCodecTypeVideo, "s", nil)
+	f := followedFeed(tr, h264Codec)
+	w := &recordWriter{}
+	o := nackOutput(tr, f, w)
+	wk := tr.worker(0)
+	payload := make([]byte, 988) // 1000 bytes with the RTP header
+	for seq := uint16(1); seq <= 80; seq++ {
+		e, _ := f.ring.push(seq, uint32(seq)*300, false, payload, false, int64(seq)*frameNs)
+		wk.fanOut(f, e)
+	}
+	one := &rtcp.TransportLayerNack{MediaSSRC: 7, Nacks: []rtcp.NackPair{{PacketID: 10}}}
+	for range 3 {
+		if n := tr.HandleNACK(one); n != 1 {
+			t.Fatalf("no limit: resent %d, want 1 per NACK", n)
+		}
+	}
+	o.SetResendLimit(8 * 40_000) // 40 kB/s: 20 kB at once
+	if n := tr.HandleNACK(one); n != 1 {
+		t.Fatalf("first NACK under a limit: resent %d, want 1", n)
+	}
+	if n := tr.HandleNACK(one); n != 0 {
+		t.Fatalf("the same packet again at once: resent %d, want 0", n)
+	}
+	l := o.resend.Load()
+	back := func(d time.Duration) { // as if the last resend were d earlier
+		l.mu.Lock()
+		s := &l.slots[10]
+		s.at -= int64(d)
+		l.mu.Unlock()
+	}
+	for i := 2; i <= resendTimes+1; i++ {
+		back(resendSpacing)
+		want := 1
+		if i > resendTimes {
+			want = 0
+		}
+		if n := tr.HandleNACK(one); n != want {
+			t.Fatalf("NACK %d a spacing later: resent %d, want %d", i, n, want)
+		}
+	}
+	// 60 packets of 1000 bytes at once: the 20 kB the budget holds, minus what was spent.
+	if n := tr.HandleNACK(&rtcp.TransportLayerNack{MediaSSRC: 7, Nacks: []rtcp.NackPair{
+		{PacketID: 20, LostPackets: 0xffff}, {PacketID: 37, LostPackets: 0xffff}, {PacketID: 54, LostPackets: 0xffff}, {PacketID: 71, LostPackets: 0xff},
+	}}); n < 16 || n > 17 {
+		t.Fatalf("a burst of NACKs: resent %d, want the 16-17 packets the budget holds", n)
+	}
+	if o.ResendDenied() == 0 {
+		t.Fatal("no denial counted")
+	}
+	o.SetResendLimit(0)
+	if n := tr.HandleNACK(one); n != 1 {
+		t.Fatalf("limit removed: resent %d, want 1", n)
 	}
 }

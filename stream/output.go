@@ -64,6 +64,8 @@ type Output struct {
 	padSeq  uint16
 	padTS   uint32
 
+	resend atomic.Pointer[resendLimiter] // nil: NACKs answered without a bound (resend.go)
+
 	// guarded by mu: the segments of the output's sequence line, for NACK translation
 	mu   sync.Mutex
 	segs [maxSegments]segment
