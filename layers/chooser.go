@@ -12,8 +12,9 @@ type Params struct {
 	// down-switch and after a successful up-switch. Each failed probe doubles it, up to MaxWait.
 	Wait, MaxWait time.Duration
 	// Probe is how long a probe lasts: the sender pads up to the higher layer's rate, and the
-	// viewer moves up only if its budget held that rate throughout. Settle is the start of a probe
-	// whose budget is not judged yet (the estimators need feedback on the padding first).
+	// viewer moves up only if its path showed no overuse throughout and its budget reached that
+	// rate after Settle, the start of a probe whose budget is not judged yet (the estimators need
+	// feedback on the padding first).
 	Probe, Settle time.Duration
 	// Trial is how long after an up-switch a down-switch counts as a failed probe (doubling the wait).
 	Trial time.Duration
@@ -46,6 +47,20 @@ func (p Params) withDefaults() Params {
 	}
 	return p
 }
+
+// startGrace is how long after its first decision a viewer's evidence does not move it down: a
+// joining viewer gets the cached GOP in a burst (fast start), which queues on a slow path for a
+// moment whatever layer it receives.
+const startGrace = 3 * time.Second
+
+// inactiveGrace is how long a viewer whose layer stopped, while only higher layers send, keeps it
+// before moving up without a probe.
+const inactiveGrace = 3 * time.Second
+
+// congestedDown is the share of the current layer's bitrate below which a congested path's
+// measured capacity moves the viewer down at once: a margin, as the capacity is measured over half
+// a second and the layer's bitrate over a second (between keyframes a layer runs below its average).
+const congestedDown = 0.8
 
 // Reason says why a Decision is what it is; it is logged with every layer switch.
 type Reason string
@@ -90,8 +105,11 @@ type Chooser struct {
 	trouble   time.Time // the last failed probe or down-switch
 	upAt      time.Time // the last up-switch (its trial)
 
-	probeTo    string // the layer being probed; "" when none
+	startAt    time.Time // the first decision
+	gone       time.Time // since when only layers above the current one send; zero otherwise
+	probeTo    string    // the layer being probed; "" when none
 	probeStart time.Time
+	probeHeld  bool // the budget reached the probed layer's need once the probe settled
 }
 
 // NewChooser returns a Chooser with automatic selection.
@@ -115,11 +133,14 @@ func (c *Chooser) Wait() time.Duration { return c.wait }
 //   - a pinned, active layer is forwarded whatever the budget; a pinned layer that is inactive
 //     falls back to the automatic choice until it returns;
 //   - the automatic choice stays within the caps, and never goes below the lowest active layer;
-//   - down fast: once the budget has stayed below the current layer's bitrate for DownAfter, the
-//     target becomes the highest layer whose bitrate fits, at once;
+//   - down fast: once the capacity the evidence shows (Signals.Capacity) has stayed below the
+//     current layer's bitrate for DownAfter, or at once when the path is congested and its capacity
+//     is well below the layer, the target becomes the highest layer whose bitrate fits the budget;
 //   - up slow: after the wait, a probe for the next higher layer; up only if the budget held its
-//     rate for the whole probe; a failed probe (or a down-switch within Trial of an up-switch)
-//     doubles the wait up to MaxWait; Stable without trouble after a probe that held resets it;
+//     rate for the whole probe and the path showed no overuse; a failed probe (or a down-switch
+//     within Trial of an up-switch) doubles the wait up to MaxWait, one that held halves it;
+//     any other down-switch (the path changed) and Stable without trouble after a probe that
+//     held reset it;
 //   - a current layer that stops, or that the caps exclude, is left at once, never for a higher one.
 func (c *Chooser) Choose(now time.Time, ls []Layer, sig Signals) Decision {
 	ranked := Rank(ls)
@@ -136,31 +157,43 @@ func (c *Chooser) Choose(now time.Time, ls []Layer, sig Signals) Decision {
 		return Decision{Target: c.cur, Reason: Hold} // nothing is sending: keep what we have
 	}
 	cur, curKnown := find(ranked, c.cur)
+	if _, ok := find(cands, c.cur); ok {
+		c.gone = time.Time{}
+	}
 	if _, ok := find(cands, c.cur); !ok || !c.started {
 		return c.replace(now, cands, cur, curKnown, budget, known)
 	}
 
-	if known && budget < cur.Bitrate {
+	// Down on evidence that the path carries less than the layer (its capacity, without Headroom
+	// nor the cap by what was sent: an estimate that merely trails what is sent is no reason to
+	// leave), for DownAfter; at once when it is congested and its capacity well below the layer.
+	capacity, _ := sig.Capacity()
+	if known && capacity < cur.Bitrate && now.Sub(c.startAt) >= startGrace {
 		if c.below.IsZero() {
 			c.below = now
 		}
 	} else {
 		c.below = time.Time{}
 	}
-	if !c.below.IsZero() && now.Sub(c.below) >= c.p.DownAfter {
+	clearlyBelow := sig.Congested && capacity < congestedDown*cur.Bitrate
+	if !c.below.IsZero() && (now.Sub(c.below) >= c.p.DownAfter || clearlyBelow) {
 		if t := fit(notAbove(cands, cur, true), budget); t.ID != c.cur {
-			if c.probeTo != "" || (!c.upAt.IsZero() && now.Sub(c.upAt) < c.p.Trial) {
-				c.fail(now)
+			if !c.upAt.IsZero() && now.Sub(c.upAt) < c.p.Trial {
+				c.fail(now) // the up-switch was wrong
+			} else {
+				// The path changed: what the failed probes before said about it is stale (a
+				// path whose cap is lifted later must not wait out the longest back-off).
+				c.wait = c.p.Wait
 			}
 			c.probeTo, c.trouble, c.nextProbe = "", now, now.Add(c.wait)
 			return c.move(t.ID, Down)
 		}
 	}
 	if c.probeTo != "" {
-		return c.probe(now, cands, cur, budget, known)
+		return c.probe(now, cands, cur, budget, known, sig)
 	}
 	if next, ok := above(cands, cur); ok && known && c.below.IsZero() && !now.Before(c.nextProbe) {
-		c.probeTo, c.probeStart = next.ID, now
+		c.probeTo, c.probeStart, c.probeHeld = next.ID, now, false
 		return Decision{Target: c.cur, Probe: next.need(), Reason: Probing}
 	}
 	return Decision{Target: c.cur, Reason: Hold}
@@ -176,13 +209,25 @@ func (c *Chooser) replace(now time.Time, cands []Layer, cur Layer, curKnown bool
 		if known && budget < t.Bitrate {
 			t = fit(cands, budget)
 		}
-		c.nextProbe = now.Add(c.wait)
+		c.nextProbe, c.startAt = now.Add(c.wait), now
 		return c.move(t.ID, Start)
 	}
 	reason := Inactive
 	if curKnown && cur.Active {
 		reason = Capped
 	}
+	if reason == Inactive && curKnown && compare(cands[0], cur) > 0 {
+		// Only higher layers send: a stall of the publisher (its lower layers come back after
+		// its higher ones) or a lower layer it stopped. Keep the layer for inactiveGrace
+		// before taking a higher one without a probe.
+		if c.gone.IsZero() {
+			c.gone = now
+		}
+		if now.Sub(c.gone) < inactiveGrace {
+			return Decision{Target: c.cur, Reason: Hold}
+		}
+	}
+	c.gone = time.Time{}
 	// Never up without a probe: the highest candidate not above the old layer, within the budget.
 	lower := notAbove(cands, cur, curKnown)
 	t := lower[len(lower)-1]
@@ -192,21 +237,28 @@ func (c *Chooser) replace(now time.Time, cands []Layer, cur Layer, curKnown bool
 	return c.move(t.ID, reason)
 }
 
-// probe runs a probe for c.probeTo: it fails as soon as the budget, once settled, drops below
-// the probed layer's need, and succeeds when it held for the whole probe.
-func (c *Chooser) probe(now time.Time, cands []Layer, cur Layer, budget float64, known bool) Decision {
+// probe runs a probe for c.probeTo: it fails as soon as the path shows overuse or congestion, or
+// at its end if the budget never reached the probed layer's need once it settled (between Settle
+// and Probe), and succeeds at its end otherwise.
+func (c *Chooser) probe(now time.Time, cands []Layer, cur Layer, budget float64, known bool, sig Signals) Decision {
 	n, ok := find(cands, c.probeTo)
 	if !ok || compare(n, cur) <= 0 {
 		c.probeTo = "" // the layer stopped, or the caps changed: nothing to judge
 		return Decision{Target: c.cur, Reason: Hold}
 	}
 	elapsed := now.Sub(c.probeStart)
-	if elapsed >= c.p.Settle && (!known || budget < n.need()) {
+	if elapsed >= c.p.Settle && known && budget >= n.need() {
+		c.probeHeld = true
+	}
+	if sig.Overuse || sig.Congested || (elapsed >= c.p.Probe && !c.probeHeld) {
 		c.fail(now)
 		c.probeTo, c.trouble, c.nextProbe = "", now, now.Add(c.wait)
 		return Decision{Target: c.cur, Reason: ProbeFailed}
 	}
 	if elapsed >= c.p.Probe {
+		// A probe that held halves the wait (a path whose cap was lifted climbs back in a few
+		// probes, not after the longest wait its failures built up).
+		c.wait = max(c.p.Wait, c.wait/2)
 		c.probeTo, c.upAt, c.nextProbe = "", now, now.Add(c.wait)
 		return c.move(n.ID, Up)
 	}

@@ -100,9 +100,9 @@ func TestChooser(t *testing.T) {
 		}},
 		{"down within DownAfter of the budget falling below the layer", []step{
 			{at: 0, layers: obs, budget: 10e6, want: "1", reason: Start},
-			{at: 2 * sec, budget: 300_000, want: "1", reason: Hold},
-			{at: 2*sec + 750*time.Millisecond, budget: 300_000, want: "1", reason: Hold},
-			{at: 3 * sec, budget: 300_000, want: "2", reason: Down},
+			{at: 3 * sec, budget: 300_000, want: "1", reason: Hold}, // startGrace is over
+			{at: 3*sec + 750*time.Millisecond, budget: 300_000, want: "1", reason: Hold},
+			{at: 4 * sec, budget: 300_000, want: "2", reason: Down},
 		}},
 		{"a dip shorter than DownAfter changes nothing", []step{
 			{at: 0, layers: obs, budget: 1.5e6, want: "1", reason: Start},
@@ -177,7 +177,8 @@ func TestChooser(t *testing.T) {
 }
 
 // TestChooserBackoff: a failed probe doubles the wait before the next, up to MaxWait; a down-switch
-// during a probe or within Trial of an up-switch is a failure too; Stable without trouble resets it.
+// within Trial of an up-switch is a failure too; a probe that held halves it; Stable without
+// trouble resets it, and so does a down-switch past Trial (the path changed).
 func TestChooserBackoff(t *testing.T) {
 	c := NewChooser(Params{})
 	t0 := time.Unix(1_000_000, 0)
@@ -189,14 +190,16 @@ func TestChooserBackoff(t *testing.T) {
 	c.Choose(now, obs, budget(1.5e6)) // mid fits, high does not
 	var probes []time.Duration        // when each probe started
 	var waits []time.Duration
+	var prev Reason
 	for now.Sub(t0) < 4*time.Minute {
 		d := tick(1.5e6)
 		if d.Target != "1" {
 			t.Fatalf("at %v: left mid: %+v", now.Sub(t0), d)
 		}
-		if d.Reason == Probing && (len(probes) == 0 || now.Sub(t0)-probes[len(probes)-1] > 2*sec) {
+		if d.Reason == Probing && prev != Probing {
 			probes = append(probes, now.Sub(t0))
 		}
+		prev = d.Reason
 		if d.Reason == ProbeFailed {
 			waits = append(waits, c.Wait())
 		}
@@ -210,10 +213,11 @@ func TestChooserBackoff(t *testing.T) {
 			t.Fatalf("waits %v, want %v first", waits, wantWaits)
 		}
 	}
-	// Each probe starts the wait after the previous one failed (1 s after it started: Settle).
+	// Each probe starts the wait after the previous one failed (at its end: the budget never
+	// reached the need).
 	for i := 1; i < len(probes) && i < len(wantWaits); i++ {
-		if gap := probes[i] - probes[i-1]; gap != time.Second+wantWaits[i-1] {
-			t.Fatalf("probes at %v: gap %d is %v, want %v", probes, i, gap, time.Second+wantWaits[i-1])
+		if gap := probes[i] - probes[i-1]; gap != DefaultParams.Probe+wantWaits[i-1] {
+			t.Fatalf("probes at %v: gap %d is %v, want %v", probes, i, gap, DefaultParams.Probe+wantWaits[i-1])
 		}
 	}
 
@@ -224,6 +228,9 @@ func TestChooserBackoff(t *testing.T) {
 	}
 	if !up {
 		t.Fatal("no up-switch within MaxWait plus a probe once the budget allows it")
+	}
+	if c.Wait() != MaxWaitHalf {
+		t.Fatalf("wait %v after a probe that held, want %v (half)", c.Wait(), MaxWaitHalf)
 	}
 	// Stable on the layer that probe reached resets the wait.
 	for end := now.Add(61 * sec); now.Before(end); {
@@ -248,13 +255,13 @@ func TestChooserBackoff(t *testing.T) {
 	if c.Wait() != 2*DefaultParams.Wait {
 		t.Fatalf("wait %v after a down-switch within Trial of an up-switch, want %v", c.Wait(), 2*DefaultParams.Wait)
 	}
-	// A down-switch during a probe fails it too.
+	// A down-switch past Trial, even during a probe, says the path changed: the wait restarts.
 	for tick(1.5e6).Reason != Probing {
 	}
 	for d := tick(300_000); d.Reason != Down; d = tick(300_000) {
 	}
-	if c.Wait() != 4*DefaultParams.Wait {
-		t.Fatalf("wait %v after a down-switch during a probe, want %v", c.Wait(), 4*DefaultParams.Wait)
+	if c.Wait() != DefaultParams.Wait {
+		t.Fatalf("wait %v after a down-switch during a probe, want %v", c.Wait(), DefaultParams.Wait)
 	}
 }
 
@@ -264,4 +271,57 @@ var disagreeing = []Layer{
 	{ID: "a", Width: 1280, Height: 720, Bitrate: 1_000_000, Active: true},
 	{ID: "b", Width: 320, Height: 180, Bitrate: 1_500_000, Active: true},
 	{ID: "c", Width: 640, Height: 360, Bitrate: 500_000, Active: true},
+}
+
+// MaxWaitHalf is half of DefaultParams.MaxWait: the wait after a probe that held.
+const MaxWaitHalf = 30 * time.Second
+
+// TestChooserCongestion: a congested path whose capacity is well below the layer leaves it at the
+// next decision, to the highest layer its budget fits; one only a little below leaves it after
+// DownAfter; neither during startGrace (a joining viewer's fast-start burst); overuse during a
+// probe fails it at once (the wait doubles).
+func TestChooserCongestion(t *testing.T) {
+	t0 := time.Unix(1_000_000, 0)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	ample := Signals{Loss: 1.2e6}
+	for _, tc := range []struct {
+		name     string
+		capacity float64
+		want     time.Duration // when the viewer leaves mid
+	}{
+		{"well below: at once (once startGrace is over)", 600_000, startGrace},
+		{"a little below: after DownAfter", 700_000, startGrace + DefaultParams.DownAfter},
+	} {
+		c := NewChooser(Params{})
+		if d := c.Choose(at(0), obs, ample); d.Target != "1" {
+			t.Fatalf("%s: start %+v, want mid", tc.name, d)
+		}
+		var left time.Duration
+		for step := 250 * time.Millisecond; step <= startGrace+3*time.Second && left == 0; step += 250 * time.Millisecond {
+			d := c.Choose(at(step), obs, Signals{Estimate: tc.capacity, Congested: true})
+			if d.Target != "1" {
+				if d.Target != "2" || d.Reason != Down {
+					t.Fatalf("%s: %+v, want down to low", tc.name, d)
+				}
+				left = step
+			}
+		}
+		if left != tc.want {
+			t.Errorf("%s: left mid at %v, want %v", tc.name, left, tc.want)
+		}
+	}
+
+	c := NewChooser(Params{})
+	c.Choose(at(0), obs, ample)
+	now := time.Duration(0)
+	for d := c.Choose(at(now), obs, ample); d.Reason != Probing; d = c.Choose(at(now), obs, ample) {
+		now += 250 * time.Millisecond
+	}
+	now += 250 * time.Millisecond
+	if d := c.Choose(at(now), obs, Signals{Loss: 1.2e6, Overuse: true}); d.Reason != ProbeFailed || d.Target != "1" {
+		t.Fatalf("overuse during a probe: %+v, want a failed probe on mid", d)
+	}
+	if c.Wait() != 2*DefaultParams.Wait {
+		t.Fatalf("wait %v after an overused probe, want %v", c.Wait(), 2*DefaultParams.Wait)
+	}
 }

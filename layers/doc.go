@@ -15,6 +15,8 @@
 //   - loss.go: LossEstimator, an AIMD estimate from receiver reports' fraction lost, for viewers
 //     that send neither transport-cc feedback nor REMB.
 //   - feedback.go: Feedback reads a viewer's RTCP (receiver reports, REMB) into Signals.
+//   - delivery.go: Delivery reads transport-cc feedback into what a viewer's path delivers, loses
+//     and queues (a standing queue, not a keyframe's burst, is congestion).
 //   - meter.go: Meter, a bounded bit-rate meter (1 s average, 2 s peak) for layers and for what a
 //     viewer was sent.
 //

@@ -20,7 +20,12 @@ type Feedback struct {
 	loss   *LossEstimator
 	remb   float64
 	rembAt time.Time
+	lossy  time.Time // when the latest report came, if it lost over lossHigh; else zero
 }
+
+// lossyFor is how long a report with heavy loss counts as congestion: receivers report about once
+// a second.
+const lossyFor = 1500 * time.Millisecond
 
 // NewFeedback returns the feedback of a viewer sent video with SSRC ssrc.
 func NewFeedback(ssrc uint32, p LossParams) *Feedback {
@@ -47,14 +52,20 @@ func (f *Feedback) reports(now time.Time, rr []rtcp.ReceptionReport, sent float6
 	for _, r := range rr {
 		if r.SSRC == f.ssrc {
 			f.loss.Report(now, r.FractionLost, sent)
+			f.lossy = time.Time{}
+			if float64(r.FractionLost)/256 > lossHigh {
+				f.lossy = now
+			}
 		}
 	}
 }
 
 // Signals returns the evidence at now: REMB (0 once stale or never sent), the loss-based
-// estimate, and sent. Estimate and Audio are the caller's to fill.
+// estimate, congestion while the latest report lost over 10 % (within lossyFor), and sent.
+// Estimate and Audio are the caller's to fill.
 func (f *Feedback) Signals(now time.Time, sent float64) Signals {
 	s := Signals{Loss: f.loss.Estimate(now), Sent: sent}
+	s.Congested = !f.lossy.IsZero() && now.Sub(f.lossy) <= lossyFor
 	if !f.rembAt.IsZero() && now.Sub(f.rembAt) <= rembStale {
 		s.REMB = f.remb
 	}

@@ -26,16 +26,16 @@ func TestFeedback(t *testing.T) {
 		&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: 700_000, SSRCs: []uint32{0xBEEF}},
 	}, 1e6)
 	s := f.Signals(t0.Add(time.Second), 1e6)
-	if s.Loss != 875_000 || s.REMB != 700_000 || s.Sent != 1e6 {
-		t.Fatalf("signals %+v, want Loss 875000 (1 Mbit/s less 12.5 %%), REMB 700000, Sent 1e6", s)
+	if s.Loss != 750_000 || s.REMB != 700_000 || s.Sent != 1e6 || !s.Congested {
+		t.Fatalf("signals %+v, want Loss 750000 (what arrived of 1 Mbit/s), REMB 700000, Sent 1e6, congested", s)
 	}
 	if b, ok := s.Budget(); !ok || b != 700_000*Headroom {
 		t.Fatalf("budget %v %v, want REMB's %v", b, ok, 700_000*Headroom)
 	}
 	// A sender report's blocks count too (a viewer that also sends).
 	f.Read(t0.Add(2*time.Second), []rtcp.Packet{&rtcp.SenderReport{Reports: []rtcp.ReceptionReport{{SSRC: 0xBEEF, FractionLost: 0}}}}, 875_000)
-	if got := f.Signals(t0.Add(2*time.Second), 0).Loss; got != 875_000*1.05 {
-		t.Fatalf("loss estimate after a clean sender report: %v, want %v", got, 875_000*1.05)
+	if got := f.Signals(t0.Add(2*time.Second), 0); got.Loss != 875_000*1.05 || got.Congested {
+		t.Fatalf("after a clean sender report: %+v, want loss estimate %v, not congested", got, 875_000*1.05)
 	}
 	// REMB expires.
 	if s := f.Signals(t0.Add(7*time.Second), 0); s.REMB != 0 {

@@ -25,12 +25,14 @@ const (
 )
 
 // LossEstimator is a loss-based bandwidth estimate for one viewer, from the fraction lost its
-// receiver reports give (RFC 3550 §6.4.1) and the rate it was sent: additive-ish increase while
-// loss is under 2 %, multiplicative decrease above 10 %, hold between. Memory is constant.
+// receiver reports give (RFC 3550 §6.4.1) and the rate it was sent: multiplicative increase while
+// loss is under 2 %, decrease to what arrived above 10 %, hold between. Memory is constant.
 //
-// Two changes from Galène's rule, both so a padding probe (Chooser) can prove a higher rate to a
+// Three changes from Galène's rule. Two so a padding probe (Chooser) can prove a higher rate to a
 // viewer that sends only receiver reports: a report with low loss raises the estimate to at least
 // what was sent, and a decrease starts from what was sent when that is less than the estimate.
+// And a decrease goes to what the path carried (what was sent less what was lost), not half the
+// loss off: over 10 % lost is congestion, and what arrived is the path's capacity.
 // It is not safe for concurrent use.
 type LossEstimator struct {
 	p    LossParams
@@ -75,7 +77,7 @@ func (e *LossEstimator) Report(now time.Time, fractionLost uint8, sent float64) 
 		if sent > 0 {
 			base = min(base, sent)
 		}
-		e.rate = base * (1 - loss/2)
+		e.rate = base * (1 - loss)
 	}
 	e.rate = min(max(e.rate, e.p.Min), e.p.Max)
 }

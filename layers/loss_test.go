@@ -7,8 +7,8 @@ import (
 )
 
 // TestLossEstimator: no evidence before a report; under 2 % loss it grows ×1.05 per report while
-// at least ¾ of it is sent, and never stays below what was just carried; over 10 % it shrinks from
-// what was sent by half the loss; in between it holds; bounded by Min and Max; reports stopping
+// at least ¾ of it is sent, and never stays below what was just carried; over 10 % it shrinks to
+// what arrived of what was sent; in between it holds; bounded by Min and Max; reports stopping
 // for Stale bring back Initial.
 func TestLossEstimator(t *testing.T) {
 	p := LossParams{Initial: 500_000, Min: 100_000, Max: 5_000_000, Stale: 5 * time.Second}
@@ -24,7 +24,7 @@ func TestLossEstimator(t *testing.T) {
 		{"no loss while sending little: holds", reps(0, 100_000), 500_000},
 		{"no loss while sending more: at least what was carried", reps(0, 2_000_000), 2_100_000},
 		{"5 % loss: holds", []report{{pct(5), 500_000}}, 500_000},
-		{"20 % loss: shrinks from what was sent", []report{{pct(20), 400_000}}, 400_000 * (1 - float64(pct(20))/256/2)},
+		{"20 % loss: shrinks to what arrived of what was sent", []report{{pct(20), 400_000}}, 400_000 * (1 - float64(pct(20))/256)},
 		{"heavy loss: never under Min", reps(255, 120_000, 255, 120_000), 100_000},
 		{"never over Max", reps(0, 9e6), 5_000_000},
 	} {

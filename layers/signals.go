@@ -25,6 +25,29 @@ type Signals struct {
 	Loss float64
 	// Audio is the rate of the viewer's audio, taken off the budget.
 	Audio float64
+	// Congested says the path carries less than it is sent, now (a standing queue or heavy loss
+	// in transport-cc feedback, over 10 % loss in a receiver report): the estimates then measure
+	// its capacity, and a layer above that capacity is left at once rather than after DownAfter.
+	Congested bool
+	// Overuse says the path's queue builds or it loses packets now (or the player asks for packets
+	// again): a running probe has failed.
+	Overuse bool
+}
+
+// Capacity returns the bits per second the viewer's video is carried at most, from the same
+// evidence as Budget but without Headroom nor the cap by what was sent: what a path that is
+// congested measured. ok is false without evidence.
+func (s Signals) Capacity() (bps float64, ok bool) {
+	b := math.Inf(1)
+	for _, v := range []float64{s.Estimate, s.REMB, s.Loss} {
+		if v > 0 {
+			b = min(b, v)
+		}
+	}
+	if math.IsInf(b, 1) {
+		return 0, false
+	}
+	return max(0, b-s.Audio), true
 }
 
 // Budget returns the bits per second the viewer's video may use: the smallest of the estimates

@@ -5,9 +5,9 @@
 // Map of the package:
 //   - api.go: NewAPI builds the one pion API (codecs, interceptors, ICE muxes, NAT 1:1) shared by
 //     every publisher (and, with APIConfig.Viewers, every viewer).
-//   - estimate.go: Estimators, send-side bandwidth estimation for viewer APIs (transport-cc,
-//     pion's GCC with a pacer that never queues and a 1 Mbit/s start), each estimator handed to
-//     its PeerConnection by id.
+//   - estimate.go: Estimate, a viewer's transport-cc evidence (layers.Delivery in pion's cc
+//     interceptor, in place of GCC: no pacer, no goroutine), and Estimators, which hand each one
+//     to its PeerConnection by id.
 //   - pionlog.go: pion's logs routed to slog, one cached logger per pion subsystem.
 //   - media.go: OpenMedia, the one UDP port (and ICE-TCP listener) of every session.
 //   - udpsocket.go: the one wildcard UDP socket split into one pion endpoint per local address

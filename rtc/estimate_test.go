@@ -2,11 +2,16 @@ package rtc
 
 import (
 	"net"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/wisp-media/wisp/layers"
 )
 
 // TestEstimatorsTake: PeerConnections made at once by a viewer API with estimation each get an
@@ -40,7 +45,7 @@ func TestEstimatorsTake(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	seen := map[Estimate]bool{}
+	seen := map[*Estimate]bool{}
 	for _, pc := range pcs {
 		if pc == nil {
 			t.FailNow()
@@ -75,5 +80,36 @@ func TestEstimatorsTake(t *testing.T) {
 	defer pc.Close()
 	if _, ok := ests.Take(pc); ok {
 		t.Error("an API without estimation gave an estimator")
+	}
+}
+
+// TestAppendAcks: a transport-cc feedback packet unpacks into one ack per status, in order from
+// the base sequence number (wrapping), with arrivals accumulated from the reference time and the
+// deltas; a packet whose deltas run out ends there.
+func TestAppendAcks(t *testing.T) {
+	fb := &rtcp.TransportLayerCC{
+		BaseSequenceNumber: 65534, PacketStatusCount: 5, ReferenceTime: 10,
+		PacketChunks: []rtcp.PacketStatusChunk{
+			&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 2},
+			&rtcp.StatusVectorChunk{SymbolSize: rtcp.TypeTCCSymbolSizeTwoBit, SymbolList: []uint16{
+				rtcp.TypeTCCPacketNotReceived, rtcp.TypeTCCPacketReceivedLargeDelta, rtcp.TypeTCCPacketReceivedSmallDelta,
+				rtcp.TypeTCCPacketNotReceived, rtcp.TypeTCCPacketNotReceived}},
+		},
+		RecvDeltas: []*rtcp.RecvDelta{{Delta: 1000}, {Delta: 250}, {Delta: -500}, {Delta: 4000}},
+	}
+	ref := 640 * time.Millisecond
+	want := []layers.Ack{
+		{Seq: 65534, Arrived: true, Arrival: ref + time.Millisecond},
+		{Seq: 65535, Arrived: true, Arrival: ref + 1250*time.Microsecond},
+		{Seq: 0},
+		{Seq: 1, Arrived: true, Arrival: ref + 750*time.Microsecond},
+		{Seq: 2, Arrived: true, Arrival: ref + 4750*time.Microsecond},
+	}
+	if got := appendAcks(nil, fb); !slices.Equal(got, want) {
+		t.Fatalf("acks\n got %+v\nwant %+v", got, want)
+	}
+	fb.PacketStatusCount, fb.RecvDeltas = 5, fb.RecvDeltas[:1]
+	if got := appendAcks(nil, fb); len(got) != 1 {
+		t.Fatalf("deltas for one packet: %d acks, want 1", len(got))
 	}
 }

@@ -25,7 +25,8 @@
 //     layer, or the stream-wide choice again (layers.Manual).
 //   - viewerauto.go: with Config.SimulcastAPI, a simulcast viewer's automatic layer: its first
 //     layer chosen before its video starts, then a loop (layers.Chooser every 250 ms) on its
-//     send-side estimate, REMB and receiver-report loss, with RTX padding while a probe runs.
+//     transport-cc evidence (rtc.Estimate), REMB, receiver-report loss and NACK rate, with RTX
+//     padding ramping up while a probe runs and its NACK answers bounded by its budget.
 //   - config.go: Config, everything the package is given by main.
 //
 // A viewer may arrive before the publisher: it is accepted, and media starts when the publisher

@@ -54,9 +54,9 @@ type Viewer struct {
 	layerWake   chan struct{} // capacity 1: wakes the keeper for a new choice
 
 	// automatic layer choice (viewerauto.go), for viewers of simulcast streams
-	auto     bool         // the stream had more than one video layer when the viewer came
-	est      rtc.Estimate // send-side estimate; nil without transport-cc estimation
-	fbMu     sync.Mutex   // guards fb (one lock, never held across pion calls)
+	auto     bool          // the stream had more than one video layer when the viewer came
+	est      *rtc.Estimate // transport-cc evidence; nil without transport-cc estimation
+	fbMu     sync.Mutex    // guards fb (one lock, never held across pion calls)
 	fb       *layers.Feedback
 	sentRate atomic.Uint64 // bits per second sent to the viewer over the last second (auto loop)
 	// set by firstLayer on the run goroutine before the auto loop starts, then the loop's
@@ -103,7 +103,7 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 	if err != nil {
 		return nil, "", err
 	}
-	var est rtc.Estimate
+	var est *rtc.Estimate
 	if simulcast {
 		est, _ = cfg.Estimators.Take(peer.PC())
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/wisp-media/wisp/layers"
+	"github.com/wisp-media/wisp/rtc"
 	"github.com/wisp-media/wisp/stream"
 )
 
@@ -20,12 +21,38 @@ const padCatchUp = 10
 
 // probeMargin is how far above the rate a probe must prove the padding aims: what a viewer is
 // measured to be sent trails what is written (ticks, the meter's window).
-const probeMargin = 1.2
+const probeMargin = 1.35
 
-// chooserParams are layers.DefaultParams but for Settle: the evidence of a probe needs two
-// seconds here, as what the viewer was sent is a one-second average (layers.Meter) and a receiver
-// reports about once a second, so the loss-based estimate sees the probe's rate only then.
-var chooserParams = layers.Params{Settle: 2 * time.Second}
+// chooserParams are layers.DefaultParams but for Settle and Probe: the padding ramps up over
+// probeRamp, what the viewer was sent is a one-second average (layers.Meter) and a receiver
+// reports about once a second, so the loss-based estimate of a viewer without transport-cc sees
+// the probe's full rate only about three seconds in.
+var chooserParams = layers.Params{Settle: 4500 * time.Millisecond, Probe: 5500 * time.Millisecond}
+
+// probeRamp is how long a probe's padding takes to climb from what the viewer is sent to the
+// probe's rate: a path that cannot carry it shows a queue (or loss) while the excess is small,
+// and the probe stops there instead of flooding it.
+const probeRamp = 3500 * time.Millisecond
+
+// maxGain bounds how far the padding steps make up for ticks that came late.
+const maxGain = 2.5
+
+// resendShare is the share of the viewer's budget NACK retransmissions may take, and resendFloor
+// the least they may take (stream.Output.SetResendLimit).
+const (
+	resendShare = 0.3
+	resendFloor = 100_000
+)
+
+// nackWindow is how many layerTicks the loss rate from NACKs is taken over (a second), and
+// nackCongested the rate from which it shows congestion (the loss estimator's 10 %).
+const (
+	nackWindow    = 4
+	nackCongested = 0.1
+)
+
+// signalLog is how often the loop logs its signals at debug level (every layerTick × signalLog).
+const signalLog = 4
 
 // sustain is how long after the Output began sending a newly chosen layer padding still tops up
 // to that layer's rate: the one-second window of what the viewer was sent, and a margin.
@@ -63,7 +90,7 @@ func (v *Viewer) firstLayer() *stream.Feed {
 	now := time.Now()
 	var sig layers.Signals
 	if v.est != nil {
-		sig.Estimate = float64(v.est.GetTargetBitrate())
+		sig.Estimate = rtc.InitialEstimate // no feedback yet
 	}
 	v.mu.Lock()
 	v.chooser.SetChoice(v.layerChoice)
@@ -91,11 +118,13 @@ func (v *Viewer) feedback(pkts []rtcp.Packet) {
 }
 
 // autoLayer is the viewer's layer chooser (layers.Chooser): every layerTick it reads the stream's
-// layers and the viewer's bandwidth signals (the send-side estimate, REMB, the loss-based estimate,
-// what it was sent) and makes the Output follow the chosen layer, switching at its next keyframe.
-// While the chooser probes for a higher layer, padding tops up what the viewer is sent to the
-// probe's rate every padTick (bounded: at most one padTick's deficit per step, nothing queued).
-// It returns when the session ends.
+// layers and the viewer's bandwidth signals (transport-cc feedback through rtc.Estimate, REMB, the
+// loss-based estimate, what it was sent) and makes the Output follow the chosen layer, switching
+// at its next keyframe. While the chooser probes for a higher layer, padding tops up what the
+// viewer is sent every padTick, ramping to the probe's rate over probeRamp, and stops at the first
+// sign of overuse (a queue building or loss in the feedback, or the player's NACKs); bounded: at
+// most one padTick's deficit per step, nothing queued. It also bounds the viewer's NACK
+// retransmissions by its budget. It returns when the session ends.
 func (v *Viewer) autoLayer(out *stream.Output) {
 	track := v.stream.Track(webrtc.RTPCodecTypeVideo)
 	chooser := v.chooser
@@ -105,14 +134,20 @@ func (v *Viewer) autoLayer(out *stream.Output) {
 	pad.Stop()
 	defer pad.Stop()
 	var (
-		meter     layers.Meter
-		lastBytes uint64
-		topUp     float64 // the rate padding tops up to; 0: no padding
-		padAt     time.Time
-		following = v.first // what the Output was told last
-		switched  time.Time // when the Output began sending following
-		probeNACK uint64    // the player's NACK count when the running probe began
-		aborted   bool      // the running probe hurt the media: no more padding for it
+		meter      layers.Meter
+		lastBytes  uint64
+		topUp      float64 // the rate padding tops up to now; 0: no padding
+		padAt      time.Time
+		following  = v.first // what the Output was told last
+		switched   time.Time // when the Output began sending following
+		probeNACK  uint64    // the media packets the player had NACKed when the running probe began
+		probeStart time.Time // when the running probe's padding began; zero: no probe
+		probeFrom  float64   // what the viewer was sent then
+		probeTo    float64   // the rate the probe's padding ramps to
+		gain       float64   // how much more padding than the shortfall a step sends (late ticks)
+		aborted    bool      // the running probe hurt the media: no more padding for it
+		ticks      int
+		losses     [nackWindow + 1][2]uint64 // media packets sent and NACKed, per tick, ring
 	)
 	sample := func(now time.Time) float64 {
 		sent, _ := v.Traffic()
@@ -136,13 +171,19 @@ func (v *Viewer) autoLayer(out *stream.Output) {
 				sample(now)
 				dt := min(now.Sub(padAt), padCatchUp*padTick)
 				padAt = now
-				if v.overused() {
-					// The path's queue grows (GCC's delay gradient): stop before it drops.
+				if v.overused(out, now, probeNACK) && !probeStart.IsZero() {
+					// The path's queue grows or it loses packets: stop before it drops media.
 					aborted, topUp = true, 0
 					pad.Stop()
+					v.log.Debug("layer probe stopped", "after", now.Sub(probeStart).Round(time.Millisecond),
+						"rate", int(probeFrom+(probeTo-probeFrom)*min(1, now.Sub(probeStart).Seconds()/probeRamp.Seconds())))
 					continue
 				}
-				if want := topUp * dt.Seconds() / 8; want > float64(lastBytes-before) {
+				rate := topUp
+				if !probeStart.IsZero() {
+					rate = probeFrom + (probeTo-probeFrom)*min(1, now.Sub(probeStart).Seconds()/probeRamp.Seconds())
+				}
+				if want := max(gain, 1) * rate * dt.Seconds() / 8; want > float64(lastBytes-before) {
 					out.Pad(int(want) - int(lastBytes-before))
 				}
 				continue
@@ -159,18 +200,45 @@ func (v *Viewer) autoLayer(out *stream.Output) {
 			v.fbMu.Lock()
 			s := v.fb.Signals(now, sent)
 			v.fbMu.Unlock()
-			sig.REMB, sig.Loss = s.REMB, s.Loss
+			sig.REMB, sig.Loss, sig.Congested = s.REMB, s.Loss, s.Congested
 		}
+		var ds layers.DeliverySignals
 		if v.est != nil {
-			sig.Estimate = float64(v.est.GetTargetBitrate())
+			ds = v.est.Signals(now)
+			sig.Estimate = ds.Estimate()
+			sig.Congested = sig.Congested || ds.Congested
 		}
+		// The player's NACKs over the last second: a loss rate within 100 ms of the loss, where
+		// receiver reports take a second (a viewer without transport-cc has nothing faster).
+		mediaSent, nacked := out.Losses()
+		losses[ticks%len(losses)] = [2]uint64{mediaSent, nacked}
+		old := losses[(ticks+1)%len(losses)]
+		nackLoss := 0.0
+		if n := mediaSent - old[0]; ticks >= nackWindow && n >= 20 {
+			nackLoss = min(1, float64(nacked-old[1])/float64(n))
+		}
+		if nackLoss > nackCongested {
+			sig.Congested = true
+			c := sent * (1 - nackLoss) // what the path carried
+			if sig.Loss == 0 || c < sig.Loss {
+				sig.Loss = c
+			}
+		}
+		sig.Overuse = !probeStart.IsZero() && (aborted || v.overused(out, now, probeNACK))
 		feeds := track.Feeds()
 		ls := feedLayers(feeds, now)
 		d := chooser.Choose(now, ls, sig)
 		budget, _ := sig.Budget()
-		if d.Reason == layers.ProbeFailed || (d.Reason == layers.Probing && topUp == 0) {
-			v.log.Debug("layer probe", "reason", string(d.Reason), "rate", int(d.Probe/layers.Headroom), "budget", int(budget),
-				"estimate", int(sig.Estimate), "remb", int(sig.REMB), "loss_estimate", int(sig.Loss), "sent", int(sent), "padded", out.Padded())
+		if budget > 0 {
+			out.SetResendLimit(max(resendShare*budget, resendFloor))
+		}
+		if ticks++; ticks%signalLog == 0 || d.Reason == layers.ProbeFailed || d.Reason == layers.Down {
+			nacks, _ := v.RTCPCounts()
+			v.log.Debug("layer signals", "reason", string(d.Reason), "target", d.Target, "budget", int(budget),
+				"sent", int(sent), "feedback", ds.Feedback, "delivered", int(ds.Delivered), "loss", ds.Loss,
+				"queue", ds.Queue.Round(time.Millisecond), "congested", sig.Congested, "overuse", sig.Overuse,
+				"remb", int(sig.REMB), "loss_estimate", int(sig.Loss), "nacks", nacks, "nack_loss", nackLoss,
+				"resent", out.Resent(), "resend_denied", out.ResendDenied(), "padded", out.Padded(), "probe", int(d.Probe), "probe_to", int(probeTo))
 		}
 		want := following
 		for i, f := range feeds {
@@ -179,8 +247,8 @@ func (v *Viewer) autoLayer(out *stream.Output) {
 				out.Follow(f)
 				following, switched = f, time.Time{}
 				v.log.Info("layer", "follow", d.Target, "reason", string(d.Reason), "bitrate", int(ls[i].Bitrate),
-					"budget", int(budget), "estimate", int(sig.Estimate), "remb", int(sig.REMB),
-					"loss_estimate", int(sig.Loss), "sent", int(sent))
+					"budget", int(budget), "congested", sig.Congested, "delivered", int(ds.Delivered),
+					"remb", int(sig.REMB), "loss_estimate", int(sig.Loss), "sent", int(sent))
 			}
 		}
 		if want != nil && switched.IsZero() && out.Feed() == want {
@@ -192,27 +260,35 @@ func (v *Viewer) autoLayer(out *stream.Output) {
 			// The budget keeps Headroom of the evidence: to prove the probed layer's rate, the
 			// viewer must be seen carrying that rate divided by Headroom.
 			next = probeMargin * d.Probe / layers.Headroom
-			nacks, _ := v.RTCPCounts()
-			if topUp == 0 {
-				probeNACK, aborted = nacks, false
+			if probeStart.IsZero() {
+				_, probeNACK = out.Losses()
+				probeStart, probeFrom, probeTo, aborted, gain = now, sent, next, false, 1
+			} else if now.Sub(probeStart) > probeRamp+500*time.Millisecond {
+				// Ticks come late on a loaded machine and each makes up a bounded share: steer
+				// what is sent to the rate by how far the last second's average fell short.
+				switch {
+				case sent < 0.95*probeTo:
+					gain = min(gain*1.15, maxGain)
+				case sent > 1.05*probeTo:
+					gain = max(gain/1.15, 1)
+				}
 			}
-			cur, ok := findLayer(ls, following)
-			if aborted || nacks > probeNACK || (ok && budget < cur.Bitrate) {
-				// The probe already costs the media packets (the player asks for them again) or
-				// the current layer its budget: the path is full. Stop adding to it; the chooser
-				// fails the probe once it has settled.
-				next, aborted = 0, true
+			if aborted {
+				next = 0 // the chooser fails the probe on this overuse
 			}
 		case want != nil && (switched.IsZero() || now.Sub(switched) < sustain):
+			probeStart = time.Time{}
 			// After a move up, the Output still sends the old layer until the new one's keyframe,
-			// and what the viewer was sent (which caps the send-side estimate) trails a second
-			// behind: keep the path carrying the new layer's rate meanwhile, so the move is not
-			// undone by its own delay.
+			// and what the viewer was sent (which caps the budget) trails a second behind: keep
+			// the path carrying the new layer's rate meanwhile, so the move is not undone by its
+			// own delay.
 			for _, l := range ls {
 				if l.ID == want.RID() {
 					next = l.Bitrate
 				}
 			}
+		default:
+			probeStart = time.Time{}
 		}
 		switch {
 		case next > 0 && topUp == 0 && out.CanPad():
@@ -225,25 +301,14 @@ func (v *Viewer) autoLayer(out *stream.Output) {
 	}
 }
 
-// findLayer returns the layer of f among ls.
-func findLayer(ls []layers.Layer, f *stream.Feed) (layers.Layer, bool) {
-	if f == nil {
-		return layers.Layer{}, false
+// overused reports whether the viewer's path shows overuse now: packets of its media newly lost
+// since the count was nacked (the player NACKs them; a shaper drops a probe's padding and the
+// media alike), or, with transport-cc feedback (rtc.Estimate), a queue building or loss in it.
+// (Feedback comes only in part while a probe pads: a receiver names in it the SSRC of the last
+// packet it got, and pion reads no RTCP about the RTX SSRC the padding uses.)
+func (v *Viewer) overused(out *stream.Output, now time.Time, nacked uint64) bool {
+	if _, n := out.Losses(); n > nacked {
+		return true
 	}
-	for _, l := range ls {
-		if l.ID == f.RID() {
-			return l, true
-		}
-	}
-	return layers.Layer{}, false
-}
-
-// overused reports whether the viewer's send-side estimator sees its path's queue grow (GCC's
-// overuse state from the delay gradient of transport-cc feedback): a probe stops adding to a
-// path before its queue overflows.
-func (v *Viewer) overused() bool {
-	if v.est == nil {
-		return false
-	}
-	return v.est.GetStats()["usage"] == "overuse"
+	return v.est != nil && v.est.Signals(now).Overuse
 }
