@@ -33,6 +33,8 @@
 //     socket (rtc.Media) can send the pass's datagrams in batches when it ends.
 //   - nack.go: NACK answers, each viewer sequence number translated back to the Feed packet that
 //     carried it (before or after a switch).
+//   - output.go also has Output.askKeyframe (keyask_test.go): an output waiting to switch to another Feed asks for its keyframe
+//     (Output.askKeyframe in output.go, called by the fan-out worker).
 //   - pad.go: Output.Pad, probe padding on the viewer's RTX SSRC (RTX copies of its newest packets).
 //   - resend.go: Output.SetResendLimit, a per-viewer bound on NACK answers (each packet at most
 //     three times, 250 ms apart, within a byte budget), and the loss rate its NACKs show.

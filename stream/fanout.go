@@ -170,6 +170,8 @@ func (w *worker) fanOutBatch(k int) {
 					o.switchTo(c.f, c.e, c.m)
 					feed = c.f
 					w.send(o, c, i)
+				} else if c.st == readOK {
+					o.askKeyframe(w.t, c.f, c.m.at) // it waits for this Feed's keyframe
 				}
 			}
 		}

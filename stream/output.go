@@ -56,6 +56,11 @@ type Output struct {
 
 	cursor uint64 // owned by the worker: next cached packet to replay while !live
 
+	// owned by the worker: the Feed whose keyframe the output last asked for while waiting to
+	// switch to it, and when (askKeyframe)
+	keyFor *Feed
+	keyAt  int64
+
 	// probe padding (pad.go): the viewer's RTX SSRC and payload type, 0/false without RTX (set at
 	// Bind); padSeq and padTS are owned by the one caller of Pad
 	rtxSSRC uint32
@@ -150,6 +155,23 @@ func (o *Output) switchTo(f *Feed, e uint64, m meta) {
 	o.nseg++
 	o.mu.Unlock()
 	o.stats.switches.Add(1)
+}
+
+// keyframeRetry is how often an output waiting to switch to a Feed asks again for its keyframe.
+const keyframeRetry = time.Second
+
+// askKeyframe asks the publisher, through the Track's keyframe requester (Stream.RequestKeyframeOf,
+// coalesced per layer and rate-limited by the publisher), for a keyframe of f, the Feed the output
+// waits to switch to: when it begins waiting and every keyframeRetry (at packet arrival now, Unix
+// ns) while it still waits. Browsers send keyframes only when asked: without it a viewer moved to
+// another layer (its own choice or the automatic one) waited for good. A publisher that ignores
+// the request (OBS) is switched at its next keyframe, as before. Called by the output's worker.
+func (o *Output) askKeyframe(t *Track, f *Feed, now int64) {
+	if t.onStart == nil || (o.keyFor == f && now-o.keyAt < int64(keyframeRetry)) {
+		return
+	}
+	o.keyFor, o.keyAt = f, now
+	t.onStart(f)
 }
 
 // start makes f (nil if the stream has none yet) the output's Feed without a switch.

@@ -21,7 +21,7 @@ type Track struct {
 	// set at construction
 	id, streamID string
 	kind         webrtc.RTPCodecType
-	onStart      func(*Feed)              // called when a viewer starts on a Feed (nil: none yet) without a cached keyframe (keyframe request); never blocks
+	onStart      func(*Feed)              // keyframe request: a viewer starts on a Feed (nil: none yet) without a cached keyframe, or waits to switch to it (Output.askKeyframe); never blocks
 	egress       Egress                   // brackets each fan-out pass (noEgress unless the Registry has one)
 	workers      []atomic.Pointer[worker] // one per core, made at the first Start
 	wg           sync.WaitGroup           // worker goroutines
