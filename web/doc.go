@@ -11,10 +11,12 @@
 //
 // Map of static/:
 //
-//	wisp.js     shared module: whipWhepPost, deleteSession, backoff, connection monitor
-//	index.js    stream list and the "go to stream" form
-//	publish.js  capture, WHIP session, auto-restart, data-channel sender
-//	watch.js    WHEP session, auto-reconnect, stats panel, data-channel log
+//	wisp.js     shared module: whipWhepPost (with the answer's Links), deleteSession, backoff, connection monitor
+//	layers.js   the WHEP layer extension from a player's side: "layers" events, pin by rid, Auto
+//	player.js   <wisp-player>: the session loop any page embeds (with the layers attribute: layers.js)
+//	index.js    stream list (with each simulcast stream's layers and their viewers) and the "go to stream" form
+//	publish.js  capture, WHIP session (simulcast: three encodings l, m, h), auto-restart, data-channel sender
+//	watch.js    the player, stats panel, data-channel log, layer section (Auto and a button per layer)
 //	style.css   the one stylesheet
 //
 // The element ids and the window.wisp object that browser tests rely on are
