@@ -246,20 +246,7 @@ func startAutoPub(t *testing.T, srv *testServer, name string) *autoPub {
 	}
 	p.sp = publishSimulcast(t, srv.whipURL(name), srcs[0].Codec(), name, p.names...)
 	t.Cleanup(p.close)
-	p.wg.Add(1)
-	go func() { // drain RTCP; the PLIs wisp sends are ignored
-		defer p.wg.Done()
-		for {
-			if _, _, err := p.sp.tr.Sender().ReadRTCP(); err != nil {
-				return
-			}
-		}
-	}()
-	select {
-	case <-p.sp.connected:
-	case <-time.After(10 * time.Second): // setup, not media
-		t.Fatal("publisher not connected")
-	}
+	p.sp.ignoreRTCP(t, &p.wg)
 	start := time.Now()
 	for i := range p.sp.tracks {
 		p.wg.Add(1)

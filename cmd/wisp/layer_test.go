@@ -42,7 +42,7 @@ func TestLayerSelection(t *testing.T) {
 	// The publisher names its layers by rid only and marks packets with the mid and rid header
 	// extensions, as OBS and browsers do (TestSimulcastForwardsBestLayer).
 	sp := publishSimulcast(t, srv.whipURL("sim"), low.video.Codec(), "sim", "l", "h")
-	pub, tr, trackL, trackH := sp.rawPeer, sp.tr, sp.tracks[0], sp.tracks[1]
+	pub, trackL, trackH := sp.rawPeer, sp.tracks[0], sp.tracks[1]
 
 	var stop, stopHigh atomic.Bool
 	var wg sync.WaitGroup
@@ -62,21 +62,8 @@ func TestLayerSelection(t *testing.T) {
 			}
 		}
 	}
-	wg.Add(1)
-	go func() { // drain RTCP; the PLIs wisp sends are ignored, as OBS does
-		defer wg.Done()
-		for {
-			if _, _, err := tr.Sender().ReadRTCP(); err != nil {
-				return
-			}
-		}
-	}()
 	defer func() { stop.Store(true); _ = pub.pc.Close(); wg.Wait() }()
-	select {
-	case <-pub.connected:
-	case <-time.After(10 * time.Second):
-		t.Fatal("publisher not connected")
-	}
+	sp.ignoreRTCP(t, &wg)
 	wg.Add(2)
 	go play(trackL, pkL, "l", low.video, &stop)
 	go play(trackH, pkH, "h", high, &stopHigh)

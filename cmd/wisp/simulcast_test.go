@@ -40,7 +40,7 @@ func TestSimulcastForwardsBestLayer(t *testing.T) {
 	// testdata/offers/obs-simulcast.sdp) and marks each packet with the mid and rid header
 	// extensions; pion's sender adds neither, so the layers are packetized here.
 	sp := publishSimulcast(t, srv.whipURL("sim"), low.video.Codec(), "sim", "l", "h")
-	pub, tr, trackL, trackH := sp.rawPeer, sp.tr, sp.tracks[0], sp.tracks[1]
+	pub, trackL, trackH := sp.rawPeer, sp.tracks[0], sp.tracks[1]
 
 	var stop, stopHigh atomic.Bool
 	var wg sync.WaitGroup
@@ -57,21 +57,8 @@ func TestSimulcastForwardsBestLayer(t *testing.T) {
 			}
 		}
 	}
-	wg.Add(1)
-	go func() { // drain RTCP; the PLIs wisp sends are ignored, as OBS does
-		defer wg.Done()
-		for {
-			if _, _, err := tr.Sender().ReadRTCP(); err != nil {
-				return
-			}
-		}
-	}()
 	defer func() { stop.Store(true); _ = pub.pc.Close(); wg.Wait() }()
-	select {
-	case <-pub.connected:
-	case <-time.After(10 * time.Second):
-		t.Fatal("publisher not connected")
-	}
+	sp.ignoreRTCP(t, &wg)
 	// The low layer starts first, at a keyframe, once the connection is up (packets written before
 	// that are lost); the high one starts once the viewer plays the low one, so the test sees the
 	// switch up.

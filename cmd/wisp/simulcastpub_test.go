@@ -4,7 +4,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -69,6 +71,28 @@ func publishSimulcast(t *testing.T, whipURL string, codec webrtc.RTPCodecCapabil
 	p.midID, p.ridID = extID("urn:ietf:params:rtp-hdrext:sdes:mid"), extID("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id")
 	p.mid = p.tr.Mid()
 	return p
+}
+
+// ignoreRTCP reads and drops what wisp sends the publisher over RTCP, its keyframe requests
+// among them (a PLI-deaf publisher, as OBS is), on a goroutine counted in wg that ends when the
+// PeerConnection closes (the caller's cleanup closes it and waits on wg), then waits until the
+// publisher is connected.
+func (p *simulcastPub) ignoreRTCP(t *testing.T, wg *sync.WaitGroup) {
+	t.Helper()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			if _, _, err := p.tr.Sender().ReadRTCP(); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-p.connected:
+	case <-time.After(10 * time.Second): // setup, not media
+		t.Fatal("publisher not connected")
+	}
 }
 
 // write packetizes one frame of the layer rid (a 30 fps step) and sends it on track with the mid

@@ -49,7 +49,7 @@ func TestStreamsListLayerViewers(t *testing.T) {
 	}
 
 	sp := publishSimulcast(t, srv.whipURL("counts"), srcs[0].Codec(), "counts", names...)
-	pub, tr, tracks := sp.rawPeer, sp.tr, sp.tracks
+	pub, tracks := sp.rawPeer, sp.tracks
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	play := func(track *webrtc.TrackLocalStaticRTP, rid string, src *client.Source) {
@@ -67,21 +67,8 @@ func TestStreamsListLayerViewers(t *testing.T) {
 			}
 		}
 	}
-	wg.Add(1)
-	go func() { // drain RTCP; the PLIs wisp sends are ignored, as OBS does
-		defer wg.Done()
-		for {
-			if _, _, err := tr.Sender().ReadRTCP(); err != nil {
-				return
-			}
-		}
-	}()
 	defer func() { stop.Store(true); _ = pub.pc.Close(); wg.Wait() }()
-	select {
-	case <-pub.connected:
-	case <-time.After(10 * time.Second):
-		t.Fatal("publisher not connected")
-	}
+	sp.ignoreRTCP(t, &wg)
 	for i := range tracks {
 		wg.Add(1)
 		go play(tracks[i], names[i], srcs[i])
