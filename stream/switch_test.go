@@ -2,6 +2,7 @@ package stream
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
 	"time"
 
@@ -203,7 +204,12 @@ func TestOutputSwitchAtKeyframe(t *testing.T) {
 	}
 
 	o := tr.Output(7)
+	// The worker counts a packet sent once its write returns, which is after w saw it: wait for the
+	// last count (not for time: 5 s only bounds a hang).
 	info := o.Info()
+	for deadline := time.Now().Add(5 * time.Second); info.Sent < uint64(len(want)+len(fresh)) && time.Now().Before(deadline); info = o.Info() {
+		runtime.Gosched()
+	}
 	var dropped uint64
 	for _, n := range info.Dropped {
 		dropped += n

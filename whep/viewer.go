@@ -141,6 +141,9 @@ func watch(ctx, serverCtx context.Context, cfg Config, st *stream.Stream, offer 
 						if st.only != nil {
 							o.FollowOnly(st.only)
 						}
+						if st.track.Kind() == webrtc.RTPCodecTypeVideo {
+							o.SetResendLimit(resendCeiling)
+						}
 						v.mu.Lock()
 						v.outputs = append(v.outputs, o)
 						v.mu.Unlock()

@@ -158,8 +158,21 @@ func TestLossyNetworkNACK(t *testing.T) {
 		t.Fatalf("%.2f %% of frames complete, want ≥ 99 %%", 100*rep.ratio)
 	}
 	// The viewer's losses were repaired by wisp from its shared packet ring (not by the publisher).
-	if st, ok := srv.registry.Get("lossy"); !ok || st.Info().Resent == 0 {
+	st2, ok := srv.registry.Get("lossy")
+	if !ok || st2.Info().Resent == 0 {
 		t.Fatal("wisp resent no packet to the lossy viewer")
+	}
+	// ... within the resend bound every video output has (whep.resendCeiling): each packet the
+	// viewer NACKed answered at most three times, however often pion's NACK generator asked again.
+	outs := st2.Track(webrtc.RTPCodecTypeVideo).Outputs()
+	if len(outs) != 1 {
+		t.Fatalf("%d video outputs, want 1", len(outs))
+	}
+	_, nacked := outs[0].Losses()
+	resent, denied := outs[0].Resent(), outs[0].ResendDenied()
+	t.Logf("viewer output: %d distinct packets NACKed, %d resent, %d NACKed again and not resent", nacked, resent, denied)
+	if nacked == 0 || resent > 3*nacked {
+		t.Fatalf("viewer output resent %d packets for %d distinct NACKed ones: no bound of three answers a packet", resent, nacked)
 	}
 }
 
