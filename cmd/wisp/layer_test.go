@@ -101,36 +101,11 @@ func TestLayerSelection(t *testing.T) {
 	// the bound is a few GOPs.
 	switchTo := func(want string, n int) {
 		t.Helper()
-		isWant := func(f client.Frame) bool {
-			h := sha256.Sum256(f.Data)
-			if want == "h" {
-				return highFrames[h]
-			}
-			return low.frames[h]
+		wanted, other := low.frames, highFrames
+		if want == "h" {
+			wanted, other = highFrames, low.frames
 		}
-		deadline := time.After(15 * time.Second)
-		for switched, i := false, 0; i < n; {
-			select {
-			case f := <-v.Frames():
-				h := sha256.Sum256(f.Data)
-				if !highFrames[h] && !low.frames[h] {
-					t.Fatalf("a frame (%d bytes) of neither layer", len(f.Data))
-				}
-				switch {
-				case !switched && isWant(f):
-					if !f.Keyframe {
-						t.Fatalf("the switch to layer %q starts with a delta frame", want)
-					}
-					switched, i = true, 1
-				case switched && !isWant(f):
-					t.Fatalf("a frame of the other layer after %d frames of layer %q", i, want)
-				case switched:
-					i++
-				}
-			case <-deadline:
-				t.Fatalf("layer %q: %d of %d frames in time", want, i, n)
-			}
-		}
+		awaitSwitch(t, v.Frames(), want, n, 15*time.Second, wanted, other)
 	}
 	switchTo("h", 30) // the stream-wide choice: the layer carrying the most
 

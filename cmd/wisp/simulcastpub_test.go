@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/wisp-media/wisp/client"
 )
 
 // simulcastPub is a publisher whose video layers are named by rid only (no a=ssrc lines, as in
@@ -102,5 +105,36 @@ func (p *simulcastPub) write(track *webrtc.TrackLocalStaticRTP, pk rtp.Packetize
 		_ = pkt.Header.SetExtension(p.midID, []byte(p.mid))
 		_ = pkt.Header.SetExtension(p.ridID, []byte(rid))
 		_ = track.WriteRTP(pkt)
+	}
+}
+
+// awaitSwitch reads frames until one of the wanted layer arrives, which must be a keyframe, then
+// requires n-1 more of that layer and none of the other (frames are known by their SHA-256 in
+// wanted and other); a frame of neither layer fails, and so does d passing first (a bound of a
+// few GOPs of the layers).
+func awaitSwitch(t *testing.T, frames <-chan client.Frame, want string, n int, d time.Duration, wanted, other map[[32]byte]bool) {
+	t.Helper()
+	deadline := time.After(d)
+	for switched, i := false, 0; i < n; {
+		select {
+		case f := <-frames:
+			h := sha256.Sum256(f.Data)
+			if !wanted[h] && !other[h] {
+				t.Fatalf("a frame (%d bytes) of neither layer", len(f.Data))
+			}
+			switch {
+			case !switched && wanted[h]:
+				if !f.Keyframe {
+					t.Fatalf("the switch to layer %q starts with a delta frame", want)
+				}
+				switched, i = true, 1
+			case switched && !wanted[h]:
+				t.Fatalf("a frame of the other layer after %d frames of layer %q", i, want)
+			case switched:
+				i++
+			}
+		case <-deadline:
+			t.Fatalf("layer %q: %d of %d frames within %v", want, i, n, d)
+		}
 	}
 }
