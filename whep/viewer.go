@@ -18,6 +18,14 @@ import (
 	"github.com/wisp-media/wisp/wish"
 )
 
+// resendCeiling bounds every video output's NACK answers from its start
+// (stream.Output.SetResendLimit): each packet at most three times, 250 ms apart, all within
+// resendCeiling bits per second; a viewer's automatic layer choice then lowers the rate to its
+// share of the viewer's budget. Unbounded, a player behind a full path multiplies what crosses it:
+// pion's and Chromium's players NACK every missing packet again every 100 ms (seen: 24 resent
+// packets a media packet to a capped Chromium viewer pinned to a layer, which decoded nothing).
+const resendCeiling = 8_000_000
+
 // Viewer is one WHEP session: a PeerConnection sending a stream.Stream's Tracks to one player and
 // mirroring the publisher's data-channel messages to it. Its lifetime is a rtc.Peer's: one
 // run goroutine, one teardown, Close = cancel + wait.

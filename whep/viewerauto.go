@@ -37,14 +37,6 @@ const probeRamp = 3500 * time.Millisecond
 // maxGain bounds how far the padding steps make up for ticks that came late.
 const maxGain = 2.5
 
-// resendCeiling bounds every video output's NACK answers from its start
-// (stream.Output.SetResendLimit): each packet at most three times, 250 ms apart, all within
-// resendCeiling bits per second; a viewer's automatic layer choice then lowers the rate to its
-// share of the viewer's budget. Unbounded, a player behind a full path multiplies what crosses it:
-// pion's and Chromium's players NACK every missing packet again every 100 ms (seen: 24 resent
-// packets a media packet to a capped Chromium viewer pinned to a layer, which decoded nothing).
-const resendCeiling = 8_000_000
-
 // resendShare is the share of the viewer's budget NACK retransmissions may take, and resendFloor
 // the least they may take (stream.Output.SetResendLimit).
 const (

@@ -172,28 +172,7 @@ func (p *deafPublisher) plisFor(rid string) int {
 // requires n more frames of that layer and none of another; every frame must be a source's.
 func onLayer(t *testing.T, v *client.Viewer, ls layerSources, want, n int, d time.Duration) {
 	t.Helper()
-	deadline := time.After(d)
-	for switched, i := false, 0; i < n; {
-		select {
-		case f := <-v.Frames():
-			l := ls.layer(f)
-			switch {
-			case l < 0:
-				t.Fatalf("a frame (%d bytes) of no layer", len(f.Data))
-			case !switched && l == want:
-				if !f.Keyframe {
-					t.Fatalf("layer %q starts with a delta frame", ls.names[want])
-				}
-				switched, i = true, 1
-			case switched && l != want:
-				t.Fatalf("a frame of layer %q after %d frames of layer %q", ls.names[l], i, ls.names[want])
-			case switched:
-				i++
-			}
-		case <-deadline:
-			t.Fatalf("layer %q: %d of %d frames in %v", ls.names[want], i, n, d)
-		}
-	}
+	awaitSwitch(t, v.Frames(), ls.names, ls.sets, want, n, d)
 }
 
 // Done-when 6 of issue 13, and an edge that dies (its Failures). Node A has a PLI-deaf publisher

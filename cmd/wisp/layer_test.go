@@ -101,11 +101,11 @@ func TestLayerSelection(t *testing.T) {
 	// the bound is a few GOPs.
 	switchTo := func(want string, n int) {
 		t.Helper()
-		wanted, other := low.frames, highFrames
+		layer := 0
 		if want == "h" {
-			wanted, other = highFrames, low.frames
+			layer = 1
 		}
-		awaitSwitch(t, v.Frames(), want, n, 15*time.Second, wanted, other)
+		awaitSwitch(t, v.Frames(), []string{"l", "h"}, []map[[32]byte]bool{low.frames, highFrames}, layer, n, 15*time.Second)
 	}
 	switchTo("h", 30) // the stream-wide choice: the layer carrying the most
 

@@ -77,11 +77,11 @@ func TestSimulcastForwardsBestLayer(t *testing.T) {
 	// requires n more frames of that layer.
 	switchTo := func(want string, n int, d time.Duration) {
 		t.Helper()
-		wanted, other := low.frames, highFrames
+		layer := 0
 		if want == "h" {
-			wanted, other = highFrames, low.frames
+			layer = 1
 		}
-		awaitSwitch(t, v.Frames(), want, n, d, wanted, other)
+		awaitSwitch(t, v.Frames(), []string{"l", "h"}, []map[[32]byte]bool{low.frames, highFrames}, layer, n, d)
 	}
 	select {
 	case f := <-v.Frames():

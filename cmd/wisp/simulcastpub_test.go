@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,33 +109,33 @@ func (p *simulcastPub) write(track *webrtc.TrackLocalStaticRTP, pk rtp.Packetize
 	}
 }
 
-// awaitSwitch reads frames until one of the wanted layer arrives, which must be a keyframe, then
-// requires n-1 more of that layer and none of the other (frames are known by their SHA-256 in
-// wanted and other); a frame of neither layer fails, and so does d passing first (a bound of a
-// few GOPs of the layers).
-func awaitSwitch(t *testing.T, frames <-chan client.Frame, want string, n int, d time.Duration, wanted, other map[[32]byte]bool) {
+// awaitSwitch reads frames until one of layer want arrives, which must be a keyframe, then
+// requires n-1 more of that layer and none of another. Layer i's frames are known by their
+// SHA-256 in sets[i] (names[i] names it); a frame of no layer fails, and so does d passing first
+// (a bound of a few GOPs of the layers).
+func awaitSwitch(t *testing.T, frames <-chan client.Frame, names []string, sets []map[[32]byte]bool, want, n int, d time.Duration) {
 	t.Helper()
 	deadline := time.After(d)
 	for switched, i := false, 0; i < n; {
 		select {
 		case f := <-frames:
 			h := sha256.Sum256(f.Data)
-			if !wanted[h] && !other[h] {
-				t.Fatalf("a frame (%d bytes) of neither layer", len(f.Data))
-			}
+			l := slices.IndexFunc(sets, func(s map[[32]byte]bool) bool { return s[h] })
 			switch {
-			case !switched && wanted[h]:
+			case l < 0:
+				t.Fatalf("a frame (%d bytes) of no layer", len(f.Data))
+			case !switched && l == want:
 				if !f.Keyframe {
-					t.Fatalf("the switch to layer %q starts with a delta frame", want)
+					t.Fatalf("the switch to layer %q starts with a delta frame", names[want])
 				}
 				switched, i = true, 1
-			case switched && !wanted[h]:
-				t.Fatalf("a frame of the other layer after %d frames of layer %q", i, want)
+			case switched && l != want:
+				t.Fatalf("a frame of layer %q after %d frames of layer %q", names[l], i, names[want])
 			case switched:
 				i++
 			}
 		case <-deadline:
-			t.Fatalf("layer %q: %d of %d frames within %v", want, i, n, d)
+			t.Fatalf("layer %q: %d of %d frames within %v", names[want], i, n, d)
 		}
 	}
 }
