@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -27,6 +28,7 @@ func (v *Viewer) receive(t *webrtc.TrackRemote) {
 	log := v.log(kind)
 	log.track(t.Codec().MimeType)
 	var asm *assembler
+	var order reorder // a player's jitter buffer: RTX and probe copies arrive out of order
 	if kind == webrtc.RTPCodecTypeVideo {
 		asm = newAssembler(t.Codec().MimeType)
 		if v.opt.PLIOnStart {
@@ -53,14 +55,16 @@ func (v *Viewer) receive(t *webrtc.TrackRemote) {
 		switch {
 		case asm != nil:
 			before := asm.incomplete
-			if f, ok := asm.push(p, at); ok {
-				log.frame(f) // counted before delivery, so a reader never sees a frame Stats lacks
-				select {
-				case v.frames <- f:
-				default:
-					log.add(0, 1)
+			order.push(p, at, func(q *rtp.Packet) {
+				if f, ok := asm.push(q, at); ok {
+					log.frame(f) // counted before delivery, so a reader never sees a frame Stats lacks
+					select {
+					case v.frames <- f:
+					default:
+						log.add(0, 1)
+					}
 				}
-			}
+			})
 			if n := asm.incomplete - before; n > 0 {
 				log.add(n, 0)
 			}
