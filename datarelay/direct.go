@@ -44,6 +44,25 @@ func (r *Relay) post(fan chan *item, it *item, subs []*Subscription) {
 	}
 }
 
+// Egress is the seam between the Relay's goroutine and the socket the viewers' data channels
+// send by. Handing one message to n viewers makes n SCTP associations each write a DTLS record,
+// on their own goroutines, within a short time of each other; the socket may collect those
+// records and send them together (sendmmsg) if it knows how many to expect. The Relay's goroutine
+// brackets each hand-off to two or more direct subscribers with BeginRelay and EndRelay.
+// rtc.Media implements it; a Relay without one (Config.Egress nil) lets each record leave alone.
+type Egress interface {
+	// BeginRelay says one message is about to be handed to n data channels.
+	BeginRelay(n int)
+	// EndRelay says the hand-off is done: expected of the n channels took the message with
+	// little enough unacknowledged before it that their association writes its record at once.
+	EndRelay(n, expected int)
+}
+
+// expectBytes is the most a data channel may have unacknowledged, the message included, for its
+// record to be expected at once: below one SCTP packet, the smallest congestion window, so its
+// association has room to send it.
+const expectBytes = 1024
+
 // fanOut is the Relay's goroutine for direct subscriptions: it sends each queued message to its
 // subscribers in turn, and lets a closing subscription know (ctl) when no Send to it is in
 // flight. It returns on Relay.Close.
@@ -56,12 +75,29 @@ func (r *Relay) fanOut(fan chan *item, ctl chan *Subscription, exited chan struc
 		case <-ctl: // a subscription is closing: receiving it is the point between two Sends
 		case it := <-fan:
 			r.fanBytes.Add(-it.size())
-			for _, s := range it.to {
-				s.deliver(it)
-			}
+			r.handOff(it)
 			it.to = nil
 		}
 	}
+}
+
+// handOff sends it to its direct subscribers, bracketed by the Egress when there are two or more.
+func (r *Relay) handOff(it *item) {
+	eg := r.cfg.Egress
+	if eg == nil || len(it.to) < 2 {
+		for _, s := range it.to {
+			s.deliver(it)
+		}
+		return
+	}
+	eg.BeginRelay(len(it.to))
+	expected := 0
+	for _, s := range it.to {
+		if s.deliver(it) {
+			expected++
+		}
+	}
+	eg.EndRelay(len(it.to), expected)
 }
 
 // quiesce returns once the Relay's goroutine is sending nothing to s, which is already marked
@@ -91,18 +127,21 @@ func (s *Subscription) missed() {
 }
 
 // deliver sends it to s on the Relay's goroutine, unless s is closed or its Sender has too much
-// buffered. No lock is held during the Send.
-func (s *Subscription) deliver(it *item) {
+// buffered. It reports whether s's association is expected to write the message at once: the
+// Send succeeded and s had less than expectBytes unacknowledged, the message included. No lock
+// is held during the Send.
+func (s *Subscription) deliver(it *item) (expected bool) {
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
-		return
+		return false
 	}
 	s.routed.Add(1)
-	if int64(s.directSender.BufferedAmount())+it.size() > s.maxBytes {
+	buffered := int64(s.directSender.BufferedAmount()) + it.size()
+	if buffered > s.maxBytes {
 		s.queueFull.Add(1)
-		return
+		return false
 	}
-	s.send(it)
+	return s.send(it) && buffered <= expectBytes
 }

@@ -2,7 +2,11 @@ package datarelay
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"runtime"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -156,5 +160,70 @@ func TestDirectStuckSenderNeverBlocksPublish(t *testing.T) {
 	checkAccounting(t, st)
 	if len(stuck.got) != 0 {
 		t.Fatalf("%d messages sent after Close", len(stuck.got))
+	}
+}
+
+// fakeEgress records the Relay's hand-off brackets, with how many messages each sender had
+// received when each bracket was called.
+type fakeEgress struct {
+	senders []*fakeDirect
+	mu      sync.Mutex
+	calls   []string
+}
+
+func (e *fakeEgress) log(call string) {
+	got := make([]int, len(e.senders))
+	for i, s := range e.senders {
+		got[i] = len(s.got)
+	}
+	e.mu.Lock()
+	e.calls = append(e.calls, fmt.Sprintf("%s %v", call, got))
+	e.mu.Unlock()
+}
+
+func (e *fakeEgress) BeginRelay(n int)         { e.log(fmt.Sprintf("begin %d", n)) }
+func (e *fakeEgress) EndRelay(n, expected int) { e.log(fmt.Sprintf("end %d %d", n, expected)) }
+
+func (e *fakeEgress) took() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.calls)
+}
+
+// With an Egress, the Relay's goroutine brackets each hand-off to two or more direct subscribers:
+// BeginRelay before the first Send, EndRelay after the last, saying how many Sends were taken by a
+// channel with less than expectBytes unacknowledged (their associations write at once): not one
+// over expectBytes, nor one over QueueBytes (dropped), nor one whose Send failed. A label with one
+// direct subscriber is not bracketed.
+func TestDirectHandOffBracketed(t *testing.T) {
+	eg := &fakeEgress{}
+	r := New(Config{QueueBytes: 4096, MaxMessage: 1000, Egress: eg})
+	defer r.Close()
+	idle := &fakeDirect{fakeSender: newFake(4)}
+	unacked := &fakeDirect{fakeSender: newFake(4)}
+	unacked.buffered.Store(expectBytes) // with the message: over expectBytes, under QueueBytes
+	full := &fakeDirect{fakeSender: newFake(4)}
+	full.buffered.Store(4096)
+	failing := &fakeDirect{fakeSender: newFake(4)}
+	failing.fail = func(int) error { return errors.New("closed") }
+	eg.senders = []*fakeDirect{idle, unacked, full, failing}
+	for _, f := range eg.senders {
+		r.Subscribe("a", f)
+	}
+	alone := &fakeDirect{fakeSender: newFake(4)}
+	r.Subscribe("b", alone)
+	if err := r.Publish(seq("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Publish(seq("b", 2)); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, alone.fakeSender, 1) // the Relay's goroutine handles a's message first
+	want := []string{"begin 4 [0 0 0 0]", "end 4 1 [1 1 0 0]"}
+	if got := eg.took(); !slices.Equal(got, want) {
+		t.Fatalf("brackets %q, want %q", got, want)
+	}
+	if seqOf(t, recv(t, idle.fakeSender, 1)[0]) != 1 || seqOf(t, recv(t, unacked.fakeSender, 1)[0]) != 1 {
+		t.Fatal("wrong message")
 	}
 }

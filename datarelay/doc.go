@@ -16,7 +16,8 @@
 //
 //	relay.go         Relay, Config, Message, Sender: Publish, Subscribe, Close
 //	subscription.go  Subscription: the bounded queue, its goroutine, Close
-//	direct.go        DirectSender: the Relay's goroutine for senders that never wait
+//	direct.go        DirectSender: the Relay's goroutine for senders that never wait;
+//	                 Egress: each hand-off to many bracketed, so the socket can batch the records
 //	stats.go         Stats, drop reasons, the periodic drop-summary goroutine
 //	errors.go        sentinel errors ErrClosed, ErrTooLarge
 //

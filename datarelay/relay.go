@@ -50,6 +50,10 @@ type Config struct {
 	// SummaryEvery is the interval at which drop summaries are logged, at
 	// most once per interval and only when something was dropped.
 	SummaryEvery time.Duration
+	// Egress, if set, is told when the Relay's goroutine hands a message to
+	// two or more direct subscribers, so the socket can send their records
+	// together (see [Egress]). Nil lets each record leave on its own.
+	Egress Egress
 }
 
 // withDefaults returns c with every unset field filled in.

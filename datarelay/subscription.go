@@ -121,9 +121,10 @@ func (s *Subscription) run() {
 	}
 }
 
-// send delivers one item. An error is counted and the subscription goes on:
-// the channel may not be open yet, and closing it is the owner's call.
-func (s *Subscription) send(it *item) {
+// send delivers one item and reports whether the Sender took it. An error is
+// counted and the subscription goes on: the channel may not be open yet, and
+// closing it is the owner's call.
+func (s *Subscription) send(it *item) bool {
 	var err error
 	if it.isText {
 		err = s.sender.SendText(it.text)
@@ -134,9 +135,10 @@ func (s *Subscription) send(it *item) {
 		msg := err.Error()
 		s.lastErr.Store(&msg)
 		s.sendErrors.Add(1)
-		return
+		return false
 	}
 	s.delivered.Add(1)
+	return true
 }
 
 // Close stops the subscription: nothing more is queued, the goroutine is told

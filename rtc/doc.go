@@ -14,8 +14,10 @@
 //     (IP_PKTINFO: which address a datagram came to, and replies from that address).
 //   - egress.go, egress_linux.go: the media socket's sending side (both socket modes): SRTP media
 //     and DTLS records (data channels) written during a fan-out pass (Media.BeginPass/EndPass,
-//     stream.Egress) leave in sendmmsg batches flushed when full and when the pass ends; STUN,
-//     RTCP, and RTP and DTLS outside a pass leave at once.
+//     stream.Egress) leave in sendmmsg batches flushed when full and when the pass ends; so do
+//     the records of one relayed message to many viewers (Media.BeginRelay/EndRelay,
+//     datarelay.Egress), sent when the last one expected has joined; STUN, RTCP, and RTP and DTLS
+//     outside a pass leave at once.
 //   - peer.go: Peer, the lifecycle a publisher and a viewer share (signals, owned goroutines, one
 //     teardown).
 //   - negotiate.go: Answer, the shared end of an offer/answer exchange (gather, then the SDP the HTTP

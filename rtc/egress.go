@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // Batched egress. The fan-out writes each packet to many viewers through the one media socket,
@@ -24,6 +25,16 @@ import (
 // Otherwise a record leaves at once: nothing is held for later, so batching adds no delay. (A
 // record held up to 1 ms when no pass was in progress cost more CPU in BenchmarkRelayMessage than
 // it saved: docs/benchmarks.md.)
+//
+// The data relay's records have a window of their own. When the relay's goroutine hands one
+// message to n viewers (datarelay.Egress: beginRelay, endRelay), their n SCTP write loops each
+// write one record soon after, on their own goroutines. The window counts as a pass while it is
+// open, so those records join a batch; it knows how many records it waits for (n, less the
+// viewers endRelay says will not write at once), and the record that completes the count sends
+// the batch. So one relayed message to n viewers leaves in one sendmmsg (per egressBatch) instead
+// of n sendmsg, and no record waits for a later event. Only if an expected record never comes (a
+// viewer's congestion window filled meanwhile, its association closed) does a guard timer close
+// the window, relayGuard after it opened; the timer never fires otherwise.
 //
 // Everything else leaves at once, in the calling goroutine, as before: STUN, RTCP, and any RTP
 // written while no pass is in progress (NACK answers, a publisher-less server). Packets are told
@@ -49,6 +60,10 @@ const (
 	// egressBatches is how many batches exist at most: one filling while others wait for the
 	// sender (1 MiB of buffers in all).
 	egressBatches = 8
+	// relayGuard closes a relay window whose expected records have not all come: a viewer's
+	// association that was expected to write did not (its congestion window filled meanwhile,
+	// it closed). It never fires while every expected record comes (beginRelay).
+	relayGuard = 2 * time.Millisecond
 )
 
 // egress is the sending side of one UDP socket: direct writes, and the batches of fan-out passes.
@@ -67,6 +82,13 @@ type egress struct {
 	made    int         // batches made (at most egressBatches)
 	sending bool        // a goroutine is sending ready batches
 	freed   sync.Cond   // signalled (with mu) when a sent batch is free again
+
+	// the relay window (guarded by mu too): see beginRelay
+	owed        int           // DTLS records the open window waits for; 0 when none is open
+	guard       *time.Timer   // closes a window still open after guardAfter
+	guardAfter  time.Duration // relayGuard (tests lengthen it)
+	windows     uint64        // windows opened
+	guardClosed uint64        // windows the guard closed
 
 	// counters
 	stats egressStats
@@ -90,6 +112,8 @@ func newEgress(conn *net.UDPConn, enabled bool) (*egress, error) {
 	e := &egress{conn: conn, raw: raw, enabled: enabled && batching,
 		ready: make([]*outBatch, 0, egressBatches), free: make([]*outBatch, 0, egressBatches)}
 	e.freed.L = &e.mu
+	e.guard, e.guardAfter = time.AfterFunc(time.Hour, e.guardFired), relayGuard
+	e.guard.Stop()
 	return e, nil
 }
 
@@ -121,20 +145,32 @@ func (e *egress) write(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
 		}
 		// A DTLS record behind batches being sent: it joins them, and the sender's loop sends it.
 		e.add(b, oob, addr)
-		if e.cur != nil {
-			e.ready = append(e.ready, e.cur)
-			e.cur = nil
-		}
-		e.drain()
+		e.flush()
 		return len(b), nil
 	}
 	e.add(b, oob, addr)
-	if e.cur == nil { // full: add queued it
-		e.drain()
+	if !media && e.owed > 0 {
+		if e.owed--; e.owed == 0 { // the last record the relay window waits for: all leave now
+			e.closeWindow()
+			return len(b), nil
+		}
+	}
+	if e.cur == nil || e.passes.Load() == 0 { // full, or every pass ended while add waited
+		e.flush()
 		return len(b), nil
 	}
 	e.mu.Unlock()
 	return len(b), nil
+}
+
+// flush queues the current batch, if any, and sends what is queued. Caller holds mu; flush
+// releases it.
+func (e *egress) flush() {
+	if e.cur != nil {
+		e.ready = append(e.ready, e.cur)
+		e.cur = nil
+	}
+	e.drain()
 }
 
 // add puts b into the current batch (queuing the batch when full), waiting for a free batch if
@@ -167,12 +203,71 @@ func (e *egress) begin() { e.passes.Add(1) }
 func (e *egress) end() {
 	e.mu.Lock()
 	e.passes.Add(-1)
-	if e.cur != nil {
-		e.ready = append(e.ready, e.cur)
-		e.cur = nil
-	}
-	e.drain()
+	e.flush()
 }
+
+// beginRelay says the data relay's goroutine is about to hand one message to n viewers' data
+// channels, each of whose SCTP associations will then write a DTLS record on its own goroutine. It
+// opens the relay window (counted as one pass) unless one is open, and adds n to the records it
+// waits for; endRelay takes back those that will not come at once.
+func (e *egress) beginRelay(n int) {
+	if !e.enabled || n <= 0 {
+		return
+	}
+	e.mu.Lock()
+	if e.owed == 0 {
+		e.passes.Add(1)
+		e.windows++
+		e.guard.Reset(e.guardAfter)
+	}
+	e.owed += n
+	e.mu.Unlock()
+}
+
+// endRelay says the hand-off begun with beginRelay(n) is done and only expected of the n viewers
+// will write their record at once (the others' Send failed or was dropped, or their association
+// has unacknowledged data and may wait for room in its congestion window). When no record is
+// owed any more the window closes and its batch leaves.
+func (e *egress) endRelay(n, expected int) {
+	if !e.enabled || n <= 0 || expected >= n {
+		return
+	}
+	e.mu.Lock()
+	if e.owed == 0 { // closed meanwhile (by its records or the guard)
+		e.mu.Unlock()
+		return
+	}
+	if e.owed -= n - expected; e.owed <= 0 {
+		e.closeWindow()
+		return
+	}
+	e.mu.Unlock()
+}
+
+// closeWindow closes the relay window and sends what is queued. Caller holds mu, with the window
+// open; closeWindow releases it.
+func (e *egress) closeWindow() {
+	e.owed = 0
+	e.guard.Stop()
+	e.passes.Add(-1)
+	e.flush()
+}
+
+// guardFired closes the relay window if it is still open guardAfter after it opened: a record
+// it expected has not come (see relayGuard). A guard of an earlier window that fires late only
+// makes the current window's batch leave early.
+func (e *egress) guardFired() {
+	e.mu.Lock()
+	if e.owed == 0 {
+		e.mu.Unlock()
+		return
+	}
+	e.guardClosed++
+	e.closeWindow()
+}
+
+// stop stops the relay window's guard (the socket is closing).
+func (e *egress) stop() { e.guard.Stop() }
 
 // take returns an empty batch, or nil when all egressBatches are in use. Caller holds mu.
 func (e *egress) take() *outBatch {

@@ -127,6 +127,23 @@ func (m *Media) EndPass() {
 	}
 }
 
+// BeginRelay says the data relay's goroutine is about to hand one message to n viewers' data
+// channels (datarelay.Egress): the DTLS records their SCTP associations write join a batch, which
+// leaves as soon as every record expected has joined it (see EndRelay).
+func (m *Media) BeginRelay(n int) {
+	if m.out != nil {
+		m.out.beginRelay(n)
+	}
+}
+
+// EndRelay says the hand-off begun with BeginRelay(n) is done and expected of the n viewers will
+// write their record at once; when no record is owed any more, the batch leaves.
+func (m *Media) EndRelay(n, expected int) {
+	if m.out != nil {
+		m.out.endRelay(n, expected)
+	}
+}
+
 // EgressStats is how the UDP socket has sent its datagrams.
 type EgressStats struct {
 	// Direct datagrams went one per syscall (sendto/sendmsg).
@@ -135,6 +152,10 @@ type EgressStats struct {
 	Batched, BatchCalls uint64
 	// BatchFailures are batched datagrams the kernel refused.
 	BatchFailures uint64
+	// RelayWindows is how often the data relay's records were collected (BeginRelay), and
+	// RelayGuardClosed how many of those windows a record expected never joined (the guard
+	// closed them).
+	RelayWindows, RelayGuardClosed uint64
 }
 
 // EgressStats returns the UDP socket's send counters.
@@ -143,8 +164,11 @@ func (m *Media) EgressStats() EgressStats {
 		return EgressStats{}
 	}
 	st := &m.out.stats
+	m.out.mu.Lock()
+	windows, guardClosed := m.out.windows, m.out.guardClosed
+	m.out.mu.Unlock()
 	return EgressStats{Direct: st.direct.Load(), Batched: st.batched.Load(), BatchCalls: st.calls.Load(),
-		BatchFailures: st.failures.Load()}
+		BatchFailures: st.failures.Load(), RelayWindows: windows, RelayGuardClosed: guardClosed}
 }
 
 // hostConn is the socket of -ice-host (one bound address) with its writes through egress. pion's
@@ -236,6 +260,9 @@ func (m *Media) Port() int {
 
 // Close releases the sockets.
 func (m *Media) Close() {
+	if m.out != nil {
+		m.out.stop()
+	}
 	if m.UDP != nil {
 		_ = m.UDP.Close()
 	}

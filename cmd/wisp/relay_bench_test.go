@@ -70,6 +70,7 @@ func benchRelay(b *testing.B, n int, batch bool) {
 		defer stopProfile()
 	}
 	var before, after syscall.Rusage
+	sends := srv.media.EgressStats()
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	start := time.Now()
 	msgs := 0
@@ -89,10 +90,17 @@ func benchRelay(b *testing.B, n int, batch bool) {
 	elapsed := time.Since(start)
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
 	stopProfile() // the loop alone, not the set-up
+	sent := srv.media.EgressStats()
+
 	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) * time.Nanosecond
 	per := float64(msgs * n)
 	b.ReportMetric(float64(elapsed.Nanoseconds())/per, "wall-ns/msg-viewer")
 	b.ReportMetric(float64(cpu.Microseconds())/per, "cpu-µs/msg-viewer")
+	// How the records left the media socket: one syscall each, or in sendmmsg batches.
+	b.ReportMetric(float64(sent.Direct-sends.Direct)/per, "direct/msg-viewer")
+	b.ReportMetric(float64(sent.Batched-sends.Batched)/per, "batched/msg-viewer")
+	b.ReportMetric(float64(sent.BatchCalls-sends.BatchCalls)/float64(msgs), "sendmmsg/msg")
+	b.ReportMetric(float64(sent.RelayGuardClosed-sends.RelayGuardClosed)/float64(msgs), "guard/msg")
 }
 
 // profileLoop starts a CPU profile written to path (WISP_RELAY_CPUPROFILE=prefix: one file per

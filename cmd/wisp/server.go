@@ -101,11 +101,13 @@ func newServer(cfg config, log *slog.Logger) (*server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	var egress stream.Egress
+	var relayEgress datarelay.Egress
 	if cfg.BatchEgress {
-		egress = s.media // a fan-out pass's SRTP leaves the media socket in sendmmsg batches
+		egress = s.media      // a fan-out pass's SRTP leaves the media socket in sendmmsg batches
+		relayEgress = s.media // so do the DTLS records of one relayed message to many viewers
 	}
 	s.registry = stream.NewRegistry(stream.RegistryConfig{
-		Relay:  datarelay.Config{Logger: log.With("side", "relay")},
+		Relay:  datarelay.Config{Logger: log.With("side", "relay"), Egress: relayEgress},
 		Logger: log,
 		Egress: egress,
 	})
