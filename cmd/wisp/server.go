@@ -202,7 +202,8 @@ func (s *server) closeMedia() {
 	if s.media != nil {
 		st := s.media.EgressStats()
 		s.log.Info("media socket sends", "direct", st.Direct, "batched", st.Batched,
-			"batch_calls", st.BatchCalls, "batch_failures", st.BatchFailures)
+			"batch_calls", st.BatchCalls, "batch_failures", st.BatchFailures,
+			"relay_windows", st.RelayWindows, "relay_guard_closed", st.RelayGuardClosed)
 		s.media.Close()
 	}
 }
