@@ -18,6 +18,10 @@ const (
 	resendTimes = 3
 	// resendDepth is how many seconds of the byte budget may be spent at once (a lost keyframe).
 	resendDepth = 0.5
+	// resendForget is how long a slot's packet counts as NACKed before: less than the output
+	// takes to send 65536 packets (its sequence numbers wrap; at 8 Mbit/s, 80 s), more than a
+	// player repeats a NACK.
+	resendForget = 30 * time.Second
 )
 
 // resendLimiter bounds the retransmissions of one output: each packet at most resendTimes
@@ -85,8 +89,11 @@ func (l *resendLimiter) allow(now int64, seq uint16, size int) bool {
 	l.tokens = min(l.tokens+float64(now-l.at)/1e9*l.rate, l.rate*resendDepth)
 	l.at = now
 	s := &l.slots[int(seq)%resendSlots]
-	if !s.seen || s.seq != seq || now-s.first > int64(8*resendSpacing) {
-		*s = resendSlot{seq: seq, seen: true, first: now} // a packet not NACKed before
+	if !s.seen || s.seq != seq || now-s.first > int64(resendForget) {
+		// A packet not NACKed before. pion's player asks again for a lost packet as long as it
+		// is within 512 packets (20 s of a low layer): those repeats are no new loss, and get no
+		// more answers than the first NACK's.
+		*s = resendSlot{seq: seq, seen: true, first: now}
 		l.nacked++
 	}
 	if (s.n > 0 && now-s.at < int64(resendSpacing)) || s.n >= resendTimes || l.tokens < float64(size) {
