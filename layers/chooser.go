@@ -109,7 +109,12 @@ type Chooser struct {
 	gone       time.Time // since when only layers above the current one send; zero otherwise
 	probeTo    string    // the layer being probed; "" when none
 	probeStart time.Time
-	probeHeld  bool // the budget reached the probed layer's need once the probe settled
+	probeHeld  bool   // the budget reached the probed layer's need once the probe settled
+	probeBest  string // the highest layer the budget reached while the probe settled, "" none
+	// ceiling is the lowest layer a probe failed for since the path last changed ("" none): the
+	// next probe aims below it. A probe aims at the highest layer the caps allow, so a path
+	// whose cap is lifted climbs in one probe, not one per layer.
+	ceiling string
 }
 
 // NewChooser returns a Chooser with automatic selection.
@@ -136,9 +141,11 @@ func (c *Chooser) Wait() time.Duration { return c.wait }
 //   - down fast: once the capacity the evidence shows (Signals.Capacity) has stayed below the
 //     current layer's bitrate for DownAfter, or at once when the path is congested and its capacity
 //     is well below the layer, the target becomes the highest layer whose bitrate fits the budget;
-//   - up slow: after the wait, a probe for the next higher layer; up only if the budget held its
-//     rate for the whole probe and the path showed no overuse; a failed probe (or a down-switch
-//     within Trial of an up-switch) doubles the wait up to MaxWait, one that held halves it;
+//   - up slow: after the wait, a probe aiming at the highest layer the caps allow (below one a
+//     probe failed for since the path changed); up to it only if the budget held its rate once
+//     the probe settled and the path showed no overuse, else up to the highest layer between
+//     whose rate the budget held; a failed probe (or a down-switch within Trial of an up-switch)
+//     doubles the wait up to MaxWait, one that held halves it;
 //     any other down-switch (the path changed) and Stable without trouble after a probe that
 //     held reset it;
 //   - a current layer that stops, or that the caps exclude, is left at once, never for a higher one.
@@ -146,7 +153,7 @@ func (c *Chooser) Choose(now time.Time, ls []Layer, sig Signals) Decision {
 	ranked := Rank(ls)
 	budget, known := sig.Budget()
 	if c.wait > c.p.Wait && c.upAt.After(c.trouble) && now.Sub(c.trouble) >= c.p.Stable {
-		c.wait = c.p.Wait
+		c.wait, c.ceiling = c.p.Wait, ""
 	}
 	if pin, ok := find(ranked, c.choice.Pin); ok && c.choice.Pin != "" && pin.Active {
 		c.probeTo, c.below = "", time.Time{}
@@ -180,10 +187,11 @@ func (c *Chooser) Choose(now time.Time, ls []Layer, sig Signals) Decision {
 		if t := fit(notAbove(cands, cur, true), budget); t.ID != c.cur {
 			if !c.upAt.IsZero() && now.Sub(c.upAt) < c.p.Trial {
 				c.fail(now) // the up-switch was wrong
+				c.ceiling = c.cur
 			} else {
 				// The path changed: what the failed probes before said about it is stale (a
 				// path whose cap is lifted later must not wait out the longest back-off).
-				c.wait = c.p.Wait
+				c.wait, c.ceiling = c.p.Wait, ""
 			}
 			c.probeTo, c.trouble, c.nextProbe = "", now, now.Add(c.wait)
 			return c.move(t.ID, Down)
@@ -192,8 +200,9 @@ func (c *Chooser) Choose(now time.Time, ls []Layer, sig Signals) Decision {
 	if c.probeTo != "" {
 		return c.probe(now, cands, cur, budget, known, sig)
 	}
-	if next, ok := above(cands, cur); ok && known && c.below.IsZero() && !now.Before(c.nextProbe) {
-		c.probeTo, c.probeStart, c.probeHeld = next.ID, now, false
+	clear := !sig.Congested && !sig.Overuse // a probe starts only on a path that drains
+	if next, ok := c.aim(cands, cur); ok && known && clear && c.below.IsZero() && !now.Before(c.nextProbe) {
+		c.probeTo, c.probeStart, c.probeHeld, c.probeBest = next.ID, now, false, ""
 		return Decision{Target: c.cur, Probe: next.need(), Reason: Probing}
 	}
 	return Decision{Target: c.cur, Reason: Hold}
@@ -237,9 +246,27 @@ func (c *Chooser) replace(now time.Time, cands []Layer, cur Layer, curKnown bool
 	return c.move(t.ID, reason)
 }
 
-// probe runs a probe for c.probeTo: it fails as soon as the path shows overuse or congestion, or
-// at its end if the budget never reached the probed layer's need once it settled (between Settle
-// and Probe), and succeeds at its end otherwise.
+// aim returns the layer a probe from cur aims at: the highest candidate below the ceiling (a
+// layer a probe failed for), else the next one above cur; false at the top.
+func (c *Chooser) aim(cands []Layer, cur Layer) (Layer, bool) {
+	t, ok := above(cands, cur)
+	if !ok {
+		return Layer{}, false
+	}
+	ceil, capped := find(cands, c.ceiling)
+	for _, l := range cands {
+		if compare(l, t) > 0 && (!capped || compare(l, ceil) < 0) {
+			t = l
+		}
+	}
+	return t, true
+}
+
+// probe runs a probe for c.probeTo: it ends as soon as the path shows overuse or congestion, or
+// at Probe. It succeeds if the budget reached the probed layer's need once it settled (between
+// Settle and Probe) and the path showed no overuse; otherwise the viewer still moves up to the
+// highest layer between whose need the budget reached once settled, without overuse, and the
+// wait doubles; with none, the probe failed (the wait doubles, the next aims lower).
 func (c *Chooser) probe(now time.Time, cands []Layer, cur Layer, budget float64, known bool, sig Signals) Decision {
 	n, ok := find(cands, c.probeTo)
 	if !ok || compare(n, cur) <= 0 {
@@ -247,20 +274,35 @@ func (c *Chooser) probe(now time.Time, cands []Layer, cur Layer, budget float64,
 		return Decision{Target: c.cur, Reason: Hold}
 	}
 	elapsed := now.Sub(c.probeStart)
-	if elapsed >= c.p.Settle && known && budget >= n.need() {
-		c.probeHeld = true
+	overuse := sig.Overuse || sig.Congested
+	if elapsed >= c.p.Settle && known && !overuse {
+		best, had := find(cands, c.probeBest)
+		for _, l := range cands {
+			if compare(l, cur) > 0 && compare(l, n) <= 0 && budget >= l.need() && (!had || compare(l, best) > 0) {
+				best, had = l, true
+			}
+		}
+		if had {
+			c.probeBest = best.ID
+		}
+		c.probeHeld = c.probeHeld || c.probeBest == n.ID
 	}
-	if sig.Overuse || sig.Congested || (elapsed >= c.p.Probe && !c.probeHeld) {
-		c.fail(now)
-		c.probeTo, c.trouble, c.nextProbe = "", now, now.Add(c.wait)
-		return Decision{Target: c.cur, Reason: ProbeFailed}
-	}
-	if elapsed >= c.p.Probe {
+	if !overuse && elapsed >= c.p.Probe && c.probeHeld {
 		// A probe that held halves the wait (a path whose cap was lifted climbs back in a few
 		// probes, not after the longest wait its failures built up).
 		c.wait = max(c.p.Wait, c.wait/2)
-		c.probeTo, c.upAt, c.nextProbe = "", now, now.Add(c.wait)
+		c.probeTo, c.upAt, c.nextProbe, c.ceiling = "", now, now.Add(c.wait), ""
 		return c.move(n.ID, Up)
+	}
+	if overuse || elapsed >= c.p.Probe {
+		c.fail(now)
+		c.ceiling = n.ID
+		c.probeTo, c.trouble, c.nextProbe = "", now, now.Add(c.wait)
+		if best, ok := find(cands, c.probeBest); ok && compare(best, cur) > 0 {
+			c.upAt = now.Add(time.Nanosecond) // its trial runs; after the failure for Stable
+			return c.move(best.ID, Up)
+		}
+		return Decision{Target: c.cur, Reason: ProbeFailed}
 	}
 	return Decision{Target: c.cur, Probe: n.need(), Reason: Probing}
 }

@@ -325,3 +325,61 @@ func TestChooserCongestion(t *testing.T) {
 		t.Fatalf("wait %v after an overused probe, want %v", c.Wait(), 2*DefaultParams.Wait)
 	}
 }
+
+// TestChooserProbeAim: a probe from the floor aims at the highest layer, so a path whose cap was
+// lifted climbs in one probe; a probe whose budget reached only a layer between moves there (the
+// wait doubles, the top failed); a probe that reached nothing fails, and the next aims lower.
+func TestChooserProbeAim(t *testing.T) {
+	t0 := time.Unix(1_000_000, 0)
+	// probeFrom drives a chooser on low until a probe starts; it returns the probe's first
+	// decision and the time.
+	probeFrom := func(c *Chooser, now time.Time, b float64) (Decision, time.Time) {
+		for {
+			now = now.Add(250 * time.Millisecond)
+			if d := c.Choose(now, obs, budget(b)); d.Reason == Probing {
+				return d, now
+			} else if d.Target != "2" {
+				t.Fatalf("left low before a probe: %+v", d)
+			}
+		}
+	}
+	// finish ticks the probe with budget b until it ends.
+	finish := func(c *Chooser, now time.Time, b float64) (Decision, time.Time) {
+		for {
+			now = now.Add(250 * time.Millisecond)
+			if d := c.Choose(now, obs, budget(b)); d.Reason != Probing {
+				return d, now
+			}
+		}
+	}
+
+	c := NewChooser(Params{})
+	c.Choose(t0, obs, budget(300_000)) // starts on low
+	d, now := probeFrom(c, t0, 10e6)
+	if d.Probe != high.need() {
+		t.Fatalf("the first probe from low aims at %v bit/s, want high's need %v", d.Probe, high.need())
+	}
+	if d, _ = finish(c, now, 10e6); d.Reason != Up || d.Target != "0" {
+		t.Fatalf("a probe that held for high: %+v, want up to high in one probe", d)
+	}
+
+	c = NewChooser(Params{})
+	c.Choose(t0, obs, budget(300_000))
+	_, now = probeFrom(c, t0, 1.5e6) // mid fits, high does not
+	if d, now = finish(c, now, 1.5e6); d.Reason != Up || d.Target != "1" {
+		t.Fatalf("a probe whose budget reached mid only: %+v, want up to mid", d)
+	}
+	if c.Wait() != 2*DefaultParams.Wait {
+		t.Fatalf("wait %v after a probe that reached only mid, want %v", c.Wait(), 2*DefaultParams.Wait)
+	}
+
+	c = NewChooser(Params{})
+	c.Choose(t0, obs, budget(300_000))
+	_, now = probeFrom(c, t0, 300_000) // nothing above low fits
+	if d, now = finish(c, now, 300_000); d.Reason != ProbeFailed || d.Target != "2" {
+		t.Fatalf("a probe that reached nothing: %+v, want a failed probe on low", d)
+	}
+	if d, _ = probeFrom(c, now, 300_000); d.Probe != mid.need() {
+		t.Fatalf("the probe after one for high failed aims at %v bit/s, want mid's need %v", d.Probe, mid.need())
+	}
+}

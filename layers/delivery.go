@@ -95,10 +95,11 @@ type Delivery struct {
 }
 
 type sentPacket struct {
-	at   int64 // Unix ns
-	size int32
-	seq  uint16
-	ok   bool
+	at     int64 // Unix ns
+	size   int32
+	seq    uint16
+	ok     bool
+	resend bool // a retransmission (a NACK answer)
 }
 
 type deliveryBucketStats struct {
@@ -113,6 +114,14 @@ func (d *Delivery) Sent(now time.Time, seq uint16, size int) {
 	d.sent[int(seq)%deliveryRing] = sentPacket{at: now.UnixNano(), size: int32(size), seq: seq, ok: true} //nolint:gosec // a packet's size
 }
 
+// Resent records a retransmission (a NACK answer) sent at now, as Sent does, except that its loss
+// is not counted: a receiver drops a retransmission older than its SRTP replay window (pion's is
+// 64 packets, two seconds of a low layer, and its player asks again for a lost packet as long as
+// it is within 512), which says nothing about the path. One that arrives counts as delivered.
+func (d *Delivery) Resent(now time.Time, seq uint16, size int) {
+	d.sent[int(seq)%deliveryRing] = sentPacket{at: now.UnixNano(), size: int32(size), seq: seq, ok: true, resend: true} //nolint:gosec // a packet's size
+}
+
 // Feedback takes one feedback packet's acks, received at now. Packets not sent (or sent too long
 // ago to be remembered) and packets judged before are ignored.
 func (d *Delivery) Feedback(now time.Time, acks []Ack) {
@@ -125,7 +134,7 @@ func (d *Delivery) Feedback(now time.Time, acks []Ack) {
 		}
 		p.ok = false
 		if !a.Arrived {
-			if d.started {
+			if d.started && !p.resend {
 				d.bucket(d.newest).lost++
 			}
 			continue

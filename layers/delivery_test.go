@@ -130,6 +130,18 @@ func TestDelivery(t *testing.T) {
 		t.Fatalf("half lost: %+v, want congested", got)
 	}
 
+	// Retransmissions a receiver drops (older than its replay window) are no loss of the path.
+	s = newSim(1.6e6, 300*time.Millisecond)
+	s.run(2*time.Second, 850_000, 0)
+	for range 20 {
+		s.seq++
+		s.d.Resent(s.now, s.seq, 1200)
+		s.d.Feedback(s.now, []Ack{{Seq: s.seq}})
+	}
+	if got := s.d.Signals(s.now); got.Loss != 0 || got.Congested || got.Overuse {
+		t.Fatalf("lost retransmissions: %+v, want a clean path", got)
+	}
+
 	// Feedback stops: no evidence a second later.
 	if got := s.d.Signals(s.now.Add(1100 * time.Millisecond)); got.Feedback {
 		t.Fatalf("a second without feedback: %+v", got)

@@ -43,7 +43,9 @@ func (e *Estimate) Signals(now time.Time) layers.DeliverySignals {
 
 // AddStream records each packet written on the stream (cc.BandwidthEstimator): its transport-wide
 // sequence number, stamped by the header-extension interceptor that runs before this one, the
-// time and its size. RTX packets (probe padding, retransmissions) pass the same writer.
+// time and its size. RTX packets (probe padding) pass the same writer. A packet whose sequence
+// number is not above the highest its SSRC sent is a retransmission (a NACK answer) and is
+// recorded as one (layers.Delivery.Resent).
 func (e *Estimate) AddStream(info *interceptor.StreamInfo, writer interceptor.RTPWriter) interceptor.RTPWriter {
 	var id uint8
 	for _, x := range info.RTPHeaderExtensions {
@@ -54,12 +56,19 @@ func (e *Estimate) AddStream(info *interceptor.StreamInfo, writer interceptor.RT
 	if id == 0 {
 		return writer // transport-cc not negotiated: nothing to record
 	}
+	var top uint16 // the highest sequence number the stream sent; guarded by e.mu
+	started := false
 	return interceptor.RTPWriterFunc(func(h *rtp.Header, payload []byte, a interceptor.Attributes) (int, error) {
 		if ext := h.GetExtension(id); len(ext) >= 2 {
 			seq, size := binary.BigEndian.Uint16(ext), h.MarshalSize()+len(payload)
 			now := time.Now()
 			e.mu.Lock()
-			e.d.Sent(now, seq, size)
+			if started && int16(h.SequenceNumber-top) <= 0 {
+				e.d.Resent(now, seq, size)
+			} else {
+				e.d.Sent(now, seq, size)
+				top, started = h.SequenceNumber, true
+			}
 			e.mu.Unlock()
 		}
 		return writer.Write(h, payload, a)

@@ -44,10 +44,11 @@ const (
 	resendFloor = 100_000
 )
 
-// nackWindow is how many layerTicks the loss rate from NACKs is taken over (a second), and
+// nackWindow is how many layerTicks the loss rate from NACKs is taken over (half a second: a
+// viewer without transport-cc has nothing faster, its receiver reports come once a second), and
 // nackCongested the rate from which it shows congestion (the loss estimator's 10 %).
 const (
-	nackWindow    = 4
+	nackWindow    = 2
 	nackCongested = 0.1
 )
 
@@ -207,8 +208,14 @@ func (v *Viewer) autoLayer(out *stream.Output) {
 			ds = v.est.Signals(now)
 			sig.Estimate = ds.Estimate()
 			sig.Congested = sig.Congested || ds.Congested
+			if ds.Feedback {
+				// transport-cc feedback tells loss and queue every 100 ms: the loss-based
+				// estimate, which follows what was sent a report (a second) late, is for
+				// players without it.
+				sig.Loss = 0
+			}
 		}
-		// The player's NACKs over the last second: a loss rate within 100 ms of the loss, where
+		// The player's NACKs over the last half second: a loss rate within 100 ms of the loss, where
 		// receiver reports take a second (a viewer without transport-cc has nothing faster).
 		mediaSent, nacked := out.Losses()
 		losses[ticks%len(losses)] = [2]uint64{mediaSent, nacked}
@@ -263,13 +270,15 @@ func (v *Viewer) autoLayer(out *stream.Output) {
 			if probeStart.IsZero() {
 				_, probeNACK = out.Losses()
 				probeStart, probeFrom, probeTo, aborted, gain = now, sent, next, false, 1
-			} else if now.Sub(probeStart) > probeRamp+500*time.Millisecond {
+			} else if el := now.Sub(probeStart) - 500*time.Millisecond; el > 0 {
 				// Ticks come late on a loaded machine and each makes up a bounded share: steer
-				// what is sent to the rate by how far the last second's average fell short.
+				// what is sent to the ramp by how far the last second's average (about the
+				// ramp half a second ago) fell short, from the start of the ramp on.
+				aim := probeFrom + (probeTo-probeFrom)*min(1, el.Seconds()/probeRamp.Seconds())
 				switch {
-				case sent < 0.95*probeTo:
+				case sent < 0.95*aim:
 					gain = min(gain*1.15, maxGain)
-				case sent > 1.05*probeTo:
+				case sent > 1.05*aim:
 					gain = max(gain/1.15, 1)
 				}
 			}
