@@ -65,14 +65,16 @@ func newAutoLink(t *testing.T, i int, rate string) *autoLink {
 	return l
 }
 
-// shape adds, changes or (rate "") deletes the tbf cap on what wisp sends the namespace.
+// shape adds, changes or (op "del") deletes the tbf cap on what wisp sends the namespace: a
+// 10 kB bucket and 100 ms of queue beyond it (at 0.6 Mbit/s the two hold 230 ms of media, at 1.6
+// Mbit/s 150 ms, an m keyframe and more), as a home router's shaper queues.
 func (l *autoLink) shape(t *testing.T, op, rate string) {
 	t.Helper()
 	if op == "del" {
 		ipCmd(t, "tc", "qdisc", "del", "dev", l.hostIf, "root")
 		return
 	}
-	ipCmd(t, "tc", "qdisc", op, "dev", l.hostIf, "root", "tbf", "rate", rate, "burst", "16kb", "latency", "300ms")
+	ipCmd(t, "tc", "qdisc", op, "dev", l.hostIf, "root", "tbf", "rate", rate, "burst", "10kb", "latency", "100ms")
 }
 
 // api is a pion API whose sockets live in the namespace, with no loopback candidate (the veth is
@@ -331,7 +333,9 @@ func (a *autoViewer) layer(t *testing.T) int {
 	t.Helper()
 	l, _, err := a.w.state()
 	if err != nil {
-		t.Fatalf("%s: %v (layers %v)", a.name, err, a.switches())
+		st := a.v.Stats().Video
+		t.Fatalf("%s: %v (layers %v; received %d packets, %d lost in %d gaps, %d late, %d frames incomplete, %d dropped)",
+			a.name, err, a.switches(), st.Packets, st.Lost, st.Gaps, st.Late, st.Incomplete, st.Dropped)
 	}
 	return l
 }
