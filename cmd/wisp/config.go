@@ -33,9 +33,9 @@ type config struct {
 	LenientIfMatch, NoICERestart bool
 	// WHEPRequirePublisher answers viewers of an idle stream 409 + Retry-After (else they wait).
 	WHEPRequirePublisher bool
-	// AutoLayers turns the automatic per-viewer layer choice on (issue 12; off by default until it
-	// holds a layer reliably): viewers of a simulcast stream get the layer their own bandwidth
-	// estimate carries. Off, they get the stream-wide layer unless they choose one.
+	// AutoLayers turns the automatic per-viewer layer choice on (issue 12; on by default): viewers
+	// of a simulcast stream get the layer their own bandwidth estimate carries. Off, they get the
+	// stream-wide layer unless they choose one.
 	AutoLayers bool
 	// NoReplace answers a second publisher of a live stream 409 instead of replacing the first.
 	NoReplace bool
@@ -79,7 +79,7 @@ func (c *config) settings(r *rawConfig) []setting {
 		boolean(&c.NoICERestart, "ice-restart", "true", "accept ICE restarts by PATCH; false answers 422", true),
 		boolean(&c.NoReplace, "replace-publisher", "true", "a new publisher with the right key replaces a live one (OBS reconnects so); false answers 409", true),
 		boolean(&c.WHEPRequirePublisher, "whep-require-publisher", "false", "answer viewers of an idle stream 409 + Retry-After instead of letting them wait", false),
-		boolean(&c.AutoLayers, "auto-layers", "false", "each viewer of a simulcast stream gets the layer its own bandwidth estimate carries (experimental); false forwards the stream-wide layer unless the player chooses one", false),
+		boolean(&c.AutoLayers, "auto-layers", "true", "each viewer of a simulcast stream gets the layer its own bandwidth estimate carries; false forwards the stream-wide layer unless the player chooses one", false),
 		rate(&c.Limits.Rate, "rate-limit", "5", "POST/PATCH/DELETE per second per client IP, 0 = off; over it 429"),
 		count(&c.Limits.Burst, "rate-burst", "20", "requests a client IP may make at once", 0, 0),
 		count(&c.Limits.MaxNegotiating, "max-negotiating", "32", "POSTs negotiating at once, 0 = no cap; over it 503", 0, 0),

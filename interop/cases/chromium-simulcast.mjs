@@ -1,7 +1,7 @@
 // Chromium as a simulcast WHIP publisher (RFC 8853, WHIP-03): the fake camera at 640x480 sent as
 // two VP8 encodings, rid "l" (scaled down 2×, 320x240) and rid "h" (640x480), through wisp.js's
-// whipWhepPost from a page of wisp's origin. wisp forwards one layer to every viewer, the one that
-// carries the most bits (whip/simulcast.go): wisp's /watch page must end up decoding 640x480.
+// whipWhepPost from a page of wisp's origin. wisp, run with -auto-layers=false, forwards one layer to
+// every viewer, the one that carries the most bits (whip/simulcast.go): wisp's /watch page must end up decoding 640x480.
 // Then the publisher switches "h" off (encodings[1].active = false, what a browser does to its top
 // layer under congestion): the viewer must move to 320x240 on the same connection and keep
 // decoding. Judged by the watch page's decoded frames and picture size, and by wisp's log.
@@ -13,7 +13,7 @@ import { openWatcher, watchStats } from "../lib/browser.mjs";
 const STREAM = "sim";
 
 runCase(async ({ procs, log, dir, defer }) => {
-  const base = await startWisp(procs);
+  const base = await startWisp(procs, { args: ["-auto-layers=false"] }); // the stream-wide layer
   const browser = await launchChromium();
   defer(() => browser.close());
 

@@ -1,8 +1,8 @@
 // interop-timeout: 150
 // Simulcast layer switches of VP9 and AV1 (issue 15), as chromium-simulcast.mjs does for VP8:
 // Chromium publishes its fake camera as two encodings of the codec (rid "l" 320x240 and "h"
-// 640x480, scalabilityMode L1T1, through wisp.js's whipWhepPost). wisp forwards the layer with
-// the most bits, switching only at a keyframe of the target layer (stream.KeyframeStart, now for
+// 640x480, scalabilityMode L1T1, through wisp.js's whipWhepPost). wisp, run with
+// -auto-layers=false, forwards the layer with the most bits, switching only at a keyframe of the target layer (stream.KeyframeStart, now for
 // VP9 and AV1 too): the watch page must reach 640x480 and keep decoding; when the publisher stops
 // "h", the same viewer connection must move to 320x240 and keep decoding. A switch at a packet
 // that is not the start of a keyframe leaves the viewer's decoder without a picture to start from:
@@ -11,7 +11,7 @@ import { assert, launchChromium, logPage, pending, runCase, startWisp, waitFor, 
 import { openWatcher, watchStats } from "../lib/browser.mjs";
 
 runCase(async ({ procs, log, defer }) => {
-  const base = await startWisp(procs);
+  const base = await startWisp(procs, { args: ["-auto-layers=false"] }); // the stream-wide layer
   const browser = await launchChromium();
   defer(() => browser.close());
   const results = [];
