@@ -28,11 +28,10 @@ const (
 // receiver reports give (RFC 3550 §6.4.1) and the rate it was sent: multiplicative increase while
 // loss is under 2 %, decrease to what arrived above 10 %, hold between. Memory is constant.
 //
-// Three changes from Galène's rule. Two so a padding probe (Chooser) can prove a higher rate to a
-// viewer that sends only receiver reports: a report with low loss raises the estimate to at least
-// what was sent, and a decrease starts from what was sent when that is less than the estimate.
-// And a decrease goes to what the path carried (what was sent less what was lost), not half the
-// loss off: over 10 % lost is congestion, and what arrived is the path's capacity.
+// Two changes from Galène's rule. So a padding probe (Chooser) can prove a higher rate to a
+// viewer that sends only receiver reports, a report with low loss raises the estimate to at least
+// what was sent. And a decrease goes to what the path carried (what was sent less what was lost),
+// not half the loss off: over 10 % lost is congestion, and what arrived is the path's capacity.
 // It is not safe for concurrent use.
 type LossEstimator struct {
 	p    LossParams
@@ -73,9 +72,12 @@ func (e *LossEstimator) Report(now time.Time, fractionLost uint8, sent float64) 
 			e.rate *= lossGrow
 		}
 	case loss > lossHigh:
+		// What arrived of what was sent: not of the estimate already lowered by the report
+		// before (two reports close together, as a stalled player sends them, would compound
+		// one loss into a rate below what the path carried).
 		base := e.rate
 		if sent > 0 {
-			base = min(base, sent)
+			base = sent
 		}
 		e.rate = base * (1 - loss)
 	}

@@ -26,6 +26,8 @@ func TestLossEstimator(t *testing.T) {
 		{"5 % loss: holds", []report{{pct(5), 500_000}}, 500_000},
 		{"20 % loss: shrinks to what arrived of what was sent", []report{{pct(20), 400_000}}, 400_000 * (1 - float64(pct(20))/256)},
 		{"heavy loss: never under Min", reps(255, 120_000, 255, 120_000), 100_000},
+		{"two lossy reports do not compound: what arrived of what was sent", reps(float64(pct(30)), 1_600_000, float64(pct(30)), 1_600_000),
+			1_600_000 * (1 - float64(pct(30))/256)},
 		{"never over Max", reps(0, 9e6), 5_000_000},
 	} {
 		e := NewLossEstimator(p)

@@ -59,6 +59,9 @@ func newAutoLink(t *testing.T, i int, rate string) *autoLink {
 	ipCmd(t, "ip", "-n", l.ns, "addr", "add", l.peer+"/30", "dev", peerIf)
 	ipCmd(t, "ip", "-n", l.ns, "link", "set", peerIf, "up")
 	ipCmd(t, "ip", "-n", l.ns, "link", "set", "lo", "up")
+	// Every host address is reached through the veth: a server bound to another link's host
+	// address (-ice-host) serves this namespace too.
+	ipCmd(t, "ip", "-n", l.ns, "route", "add", "default", "via", l.hostIP)
 	if rate != "" {
 		l.shape(t, "add", rate)
 	}
@@ -410,9 +413,10 @@ func TestAutoLayers(t *testing.T) {
 				link: newAutoLink(t, k*len(caps)+c, rate)})
 		}
 	}
-	srv := startServer(t, func(c *config) { c.ICEHost = ""; c.AutoLayers = true; c.LogLevel = slog.LevelDebug })
-	// The baseline counts the server's own goroutines: with ICEHost "" it has a media socket per
-	// address (the namespaces' veths among them), more than the harness's slack.
+	// wisp's media socket is on the first link's host address only: every namespace reaches it
+	// through its own veth (newAutoLink's default route), the publisher on the host; no candidate
+	// names an address of another test process's namespace, which may vanish mid-test.
+	srv := startServer(t, func(c *config) { c.ICEHost = views[0].link.hostIP; c.AutoLayers = true; c.LogLevel = slog.LevelDebug })
 	base := runtime.NumGoroutine()
 	pub := startAutoPub(t, srv, "auto")
 

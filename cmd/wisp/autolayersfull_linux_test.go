@@ -47,9 +47,8 @@ func TestAutoLayersDoneWhen1(t *testing.T) {
 			views = append(views, &autoViewer{name: name, want: c, link: newAutoLink(t, k*len(caps)+c, rate)})
 		}
 	}
-	srv := startServer(t, func(c *config) { c.ICEHost = ""; c.AutoLayers = true; c.LogLevel = slog.LevelDebug })
-	// The baseline counts the server's own goroutines: with ICEHost "" it has a media socket per
-	// address (the namespaces' veths among them), more than the harness's slack.
+	// wisp's media socket is on the first link's host address only (see TestAutoLayers).
+	srv := startServer(t, func(c *config) { c.ICEHost = views[0].link.hostIP; c.AutoLayers = true; c.LogLevel = slog.LevelDebug })
 	base := runtime.NumGoroutine()
 	pub := startAutoPub(t, srv, "auto")
 
