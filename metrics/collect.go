@@ -36,6 +36,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 		descPackets, descDropped, descNACKs, descResent, descKeyframes, descRelay, descDirectory} {
 		ch <- d
 	}
+	c.m.join.Describe(ch)
 }
 
 // sampled is a live session with the sample of this scrape.
@@ -76,6 +77,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for _, j := range joins {
 		m.join.Observe(j)
 	}
+	m.join.Collect(ch)
 	m.emit(ch, states, current)
 }
 

@@ -84,7 +84,10 @@ func New(cfg Config) *Metrics {
 			m.rejected.WithLabelValues(k, r)
 		}
 	}
-	m.reg.MustRegister(m.created, m.rejected, m.join, collector{m},
+	// The join histogram is collected by collector{m}, after the joins its scrape found are
+	// observed: registered on its own, the registry would collect it concurrently, and a scrape
+	// could miss the joins it observed itself (they showed one scrape late).
+	m.reg.MustRegister(m.created, m.rejected, collector{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -119,5 +120,32 @@ func TestLedgerMonotonic(t *testing.T) {
 	}
 	if len(m.streams) != 0 || len(m.live) != 0 {
 		t.Fatalf("ledger keeps %d streams, %d sessions after every end", len(m.streams), len(m.live))
+	}
+}
+
+// A join is in the scrape that finds it: the join histogram is collected after the scrape has
+// observed the joins of the sessions it sampled (registered on its own, the registry collected
+// it concurrently with them, and a join showed one scrape late, at random). Each round is a new
+// Metrics whose first scrape must already count the live session's join.
+func TestJoinInTheScrapeThatFindsIt(t *testing.T) {
+	for round := range 200 {
+		src := &fakeSource{streams: []StreamState{{Name: "a", Live: true, Viewers: 1}}}
+		m := New(Config{Source: src})
+		s := newSession("a", 1000)
+		s.sample.Joined = 40 * time.Millisecond
+		m.Started(KindWHEP, s)
+		mfs, err := m.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var count uint64
+		for _, mf := range mfs {
+			if mf.GetName() == "wisp_join_seconds" {
+				count = mf.Metric[0].GetHistogram().GetSampleCount()
+			}
+		}
+		if count != 1 {
+			t.Fatalf("round %d: the first scrape counts %d joins, want 1", round, count)
+		}
 	}
 }
