@@ -355,6 +355,32 @@ func (a *autoViewer) seen(l int) bool {
 	return a.w.seen[l]
 }
 
+// layerReport lists each viewer's layer switches, for a failure's message.
+func layerReport(views []*autoViewer) string {
+	var b strings.Builder
+	for _, a := range views {
+		fmt.Fprintf(&b, "\n %s: %v", a.name, a.switches())
+	}
+	return b.String()
+}
+
+// endAuto ends an auto-layer test's stream (DELETE of the publisher) and viewers, and checks that
+// every viewer's layer loop and probe padding ended with its session: the server's goroutines
+// back to base.
+func endAuto(t *testing.T, srv *testServer, pub *autoPub, base int, cancel context.CancelFunc, views []*autoViewer) {
+	t.Helper()
+	if d := do(t, "DELETE", pub.sp.loc, "", nil); d.StatusCode != 200 {
+		t.Fatalf("DELETE publisher: %d", d.StatusCode)
+	}
+	pub.close()
+	cancel()
+	sessions := make([]closer, len(views))
+	for i, a := range views {
+		sessions[i] = a.v
+	}
+	srv.closeAll(t, base, sessions...)
+}
+
 // checkSequence fails the test unless the viewer got one SSRC; unless lossy, also unless every
 // sequence number of its latest packets arrived (no gap in wisp's numbering across its switches).
 // A capped link loses some for good (a NACK answer can be lost too): that is reported.
@@ -430,13 +456,7 @@ func TestAutoLayers(t *testing.T) {
 		defer v.Close()
 		a.v, a.w = v, pub.watch(ctx, v, false)
 	}
-	report := func() string {
-		var b strings.Builder
-		for _, a := range views {
-			fmt.Fprintf(&b, "\n %s: %v", a.name, a.switches())
-		}
-		return b.String()
-	}
+	report := func() string { return layerReport(views) }
 	t.Cleanup(func() { t.Logf("layers at the end:%s", report()) })
 	neverHigh := func() {
 		t.Helper()
@@ -487,14 +507,5 @@ func TestAutoLayers(t *testing.T) {
 	}
 
 	// Every viewer's loop and probe padding end with its session: goroutines back to the baseline.
-	if d := do(t, "DELETE", pub.sp.loc, "", nil); d.StatusCode != 200 {
-		t.Fatalf("DELETE publisher: %d", d.StatusCode)
-	}
-	pub.close()
-	cancel()
-	sessions := make([]closer, len(views))
-	for i, a := range views {
-		sessions[i] = a.v
-	}
-	srv.closeAll(t, base, sessions...)
+	endAuto(t, srv, pub, base, cancel, views)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -62,13 +61,7 @@ func TestAutoLayersDoneWhen1(t *testing.T) {
 		defer v.Close()
 		a.v, a.w = v, pub.watch(ctx, v, caps[a.want] == "")
 	}
-	report := func() string {
-		var b strings.Builder
-		for _, a := range views {
-			fmt.Fprintf(&b, "\n %s: %v", a.name, a.switches())
-		}
-		return b.String()
-	}
+	report := func() string { return layerReport(views) }
 	t.Cleanup(func() { t.Logf("layers at the end:%s", report()) })
 	mid := func(a *autoViewer) bool { return caps[a.want] == "1600kbit" }
 	neverHigh := func() {
@@ -166,14 +159,5 @@ func TestAutoLayersDoneWhen1(t *testing.T) {
 	t.Logf("layers:%s", report())
 
 	// Every viewer's loop and probe padding end with its session: goroutines back to the baseline.
-	if d := do(t, "DELETE", pub.sp.loc, "", nil); d.StatusCode != 200 {
-		t.Fatalf("DELETE publisher: %d", d.StatusCode)
-	}
-	pub.close()
-	cancel()
-	sessions := make([]closer, len(views))
-	for i, a := range views {
-		sessions[i] = a.v
-	}
-	srv.closeAll(t, base, sessions...)
+	endAuto(t, srv, pub, base, cancel, views)
 }

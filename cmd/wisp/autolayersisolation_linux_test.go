@@ -60,13 +60,7 @@ func TestAutoLayersIsolation(t *testing.T) {
 		joined := pub.frames.Load()
 		pub.waitMedia(t, autoKeyframe, "the next join", func() bool { return pub.frames.Load() >= joined+5 })
 	}
-	report := func() string {
-		var b strings.Builder
-		for _, a := range views {
-			fmt.Fprintf(&b, "\n %s: %v", a.name, a.switches())
-		}
-		return b.String()
-	}
+	report := func() string { return layerReport(views) }
 	// Once on h, an uncapped viewer stays there: its switches end with its first h.
 	leftHigh := func() {
 		t.Helper()
@@ -112,14 +106,5 @@ func TestAutoLayersIsolation(t *testing.T) {
 	for _, a := range views[1:] {
 		a.checkSequence(t, false)
 	}
-	if d := do(t, "DELETE", pub.sp.loc, "", nil); d.StatusCode != 200 {
-		t.Fatalf("DELETE publisher: %d", d.StatusCode)
-	}
-	pub.close()
-	cancel()
-	sessions := make([]closer, len(views))
-	for i, a := range views {
-		sessions[i] = a.v
-	}
-	srv.closeAll(t, base, sessions...)
+	endAuto(t, srv, pub, base, cancel, views)
 }
