@@ -72,6 +72,7 @@ type egress struct {
 	raw  syscall.RawConn // conn's, fetched once (each SyscallConn call allocates)
 
 	enabled bool         // batching asked for (MediaConfig.Batch) and possible (sendmmsg)
+	closing atomic.Bool  // stop ran: every datagram leaves at once
 	passes  atomic.Int32 // fan-out passes in progress; changed to 0 only under mu
 
 	// guarded by mu
@@ -130,7 +131,7 @@ func isDTLS(b []byte) bool { return len(b) > 0 && b[0] >= 20 && b[0] <= 63 }
 // oob is empty), or queues it in the current batch: RTP and DTLS during a pass, DTLS also behind
 // batches still being sent.
 func (e *egress) write(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
-	if !e.enabled || len(b) > egressSlot {
+	if !e.enabled || len(b) > egressSlot || e.closing.Load() {
 		return e.direct(b, oob, addr)
 	}
 	media := isRTP(b)
@@ -138,6 +139,10 @@ func (e *egress) write(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
 		return e.direct(b, oob, addr)
 	}
 	e.mu.Lock()
+	if e.closing.Load() { // stop ran while b waited for the lock: nothing is queued any more
+		e.mu.Unlock()
+		return e.direct(b, oob, addr)
+	}
 	if e.passes.Load() == 0 {
 		if media || !e.sending { // the last pass ended meanwhile; nothing queued ahead of b
 			e.mu.Unlock()
@@ -266,8 +271,24 @@ func (e *egress) guardFired() {
 	e.closeWindow()
 }
 
-// stop stops the relay window's guard (the socket is closing).
-func (e *egress) stop() { e.guard.Stop() }
+// stop sends what is queued and makes every later datagram leave at once: the socket is about to
+// close, and a datagram written before it (a session's DTLS close alert, queued in a pass still
+// in progress when the server shuts down) must leave before the socket closes, not at the end of
+// that pass. It waits for another goroutine's sending to finish, and stops the relay window's
+// guard.
+func (e *egress) stop() {
+	e.guard.Stop()
+	e.mu.Lock()
+	e.closing.Store(true)
+	if e.cur != nil {
+		e.ready = append(e.ready, e.cur)
+		e.cur = nil
+	}
+	for e.sending {
+		e.freed.Wait()
+	}
+	e.drain()
+}
 
 // take returns an empty batch, or nil when all egressBatches are in use. Caller holds mu.
 func (e *egress) take() *outBatch {
@@ -303,6 +324,7 @@ func (e *egress) drain() {
 		e.freed.Broadcast()
 	}
 	e.sending = false
+	e.freed.Broadcast() // stop waits for the sending to end
 	e.mu.Unlock()
 }
 

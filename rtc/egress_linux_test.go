@@ -347,3 +347,46 @@ func TestEgressConcurrentPassesKeepOrder(t *testing.T) {
 		t.Fatalf("%d batched, want %d", b, writers*perWriter)
 	}
 }
+
+// A datagram queued in a pass that has not ended leaves when the socket's sending side stops (the
+// server shutting down: a session's DTLS close alert must not wait for a pass that may end after
+// the socket closed), in order; after stop, datagrams leave at once even in a pass.
+func TestEgressStopSendsQueued(t *testing.T) {
+	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	out, err := newEgress(u, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, to := peerSocket(t)
+	out.begin() // a pass that does not end before stop
+	closeAlert := []byte{21, 0xfe, 0xfd, 0, 1, 0xaa}
+	for _, b := range [][]byte{rtpDatagram(1, 100), closeAlert} {
+		if _, err := out.write(b, nil, to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, b := out.stats.direct.Load(), out.stats.batched.Load(); d != 0 || b != 0 {
+		t.Fatalf("before stop: %d direct, %d batched, want both queued", d, b)
+	}
+	out.stop()
+	if p, _ := readDatagram(t, peer); !isRTP(p) {
+		t.Fatalf("first: %v, want the pass's RTP", p)
+	}
+	if p, _ := readDatagram(t, peer); !isDTLS(p) || p[5] != 0xaa {
+		t.Fatalf("second: %v, want the close alert", p)
+	}
+	if _, err := out.write(rtpDatagram(2, 100), nil, to); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := readDatagram(t, peer); !isRTP(p) || binary.BigEndian.Uint16(p[2:]) != 2 {
+		t.Fatalf("after stop: %v, want RTP 2 at once", p)
+	}
+	if d := out.stats.direct.Load(); d != 1 {
+		t.Fatalf("after stop: %d direct, want 1", d)
+	}
+	out.end()
+}
