@@ -28,6 +28,21 @@ func peerSocket(t *testing.T) (*net.UDPConn, netip.AddrPort) {
 	return peer, peer.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
+// openEgress is the sending side (batching if enabled) of a socket on 127.0.0.1, closed at cleanup.
+func openEgress(t *testing.T, enabled bool) (*egress, *net.UDPConn) {
+	t.Helper()
+	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = u.Close() })
+	out, err := newEgress(u, enabled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, u
+}
+
 // readDatagram reads one datagram; the deadline only turns a missing datagram into a failure.
 func readDatagram(t *testing.T, peer *net.UDPConn) ([]byte, netip.AddrPort) {
 	t.Helper()
@@ -130,15 +145,7 @@ func TestEgressBatchesAPass(t *testing.T) {
 func TestEgressDTLS(t *testing.T) {
 	record := func(i int) []byte { return []byte{23, 0xfe, 0xfd, 0, 1, byte(i)} }
 	open := func(enabled bool) (*egress, *net.UDPConn, netip.AddrPort) {
-		u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = u.Close() })
-		out, err := newEgress(u, enabled)
-		if err != nil {
-			t.Fatal(err)
-		}
+		out, _ := openEgress(t, enabled)
 		peer, to := peerSocket(t)
 		return out, peer, to
 	}
@@ -219,15 +226,7 @@ func TestEgressDTLS(t *testing.T) {
 
 // With -ice-host the bound socket batches the same way (no IP_PKTINFO: the socket's address).
 func TestEgressHostSocket(t *testing.T) {
-	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u.Close()
-	out, err := newEgress(u, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, u := openEgress(t, true)
 	c := &hostConn{UDPConn: u, out: out}
 	peer, to := peerSocket(t)
 	out.begin()
@@ -254,15 +253,7 @@ func TestEgressHostSocket(t *testing.T) {
 // Two passes at once (two fan-out workers) share the batch; the first to end sends what both
 // queued, the second what it queued after; nothing is left behind once no pass is in progress.
 func TestEgressOverlappingPasses(t *testing.T) {
-	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u.Close()
-	out, err := newEgress(u, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, _ := openEgress(t, true)
 	_, to := peerSocket(t)
 	out.begin()
 	out.begin()
@@ -282,15 +273,7 @@ func TestEgressOverlappingPasses(t *testing.T) {
 // every viewer receives all its packets in order, whoever's batch carried them and whoever sent
 // it (a viewer counts a packet that arrives after a later one as lost).
 func TestEgressConcurrentPassesKeepOrder(t *testing.T) {
-	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u.Close()
-	out, err := newEgress(u, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, _ := openEgress(t, true)
 	const writers, perWriter, perPass = 3, 600, 40
 	type got struct {
 		seqs []int
@@ -352,15 +335,7 @@ func TestEgressConcurrentPassesKeepOrder(t *testing.T) {
 // server shutting down: a session's DTLS close alert must not wait for a pass that may end after
 // the socket closed), in order; after stop, datagrams leave at once even in a pass.
 func TestEgressStopSendsQueued(t *testing.T) {
-	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u.Close()
-	out, err := newEgress(u, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, _ := openEgress(t, true)
 	peer, to := peerSocket(t)
 	out.begin() // a pass that does not end before stop
 	closeAlert := []byte{21, 0xfe, 0xfd, 0, 1, 0xaa}

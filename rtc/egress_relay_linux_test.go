@@ -20,16 +20,9 @@ func recordSeq(p []byte) int { return int(p[5])<<8 | int(p[6]) }
 // after guard.
 func openRelayEgress(t *testing.T, n int, guard time.Duration) (*egress, []*net.UDPConn, []netip.AddrPort) {
 	t.Helper()
-	u, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := newEgress(u, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, _ := openEgress(t, true)
 	out.guardAfter = guard
-	t.Cleanup(func() { out.stop(); _ = u.Close() })
+	t.Cleanup(out.stop) // before the socket closes (cleanups run last first)
 	var peers []*net.UDPConn
 	var tos []netip.AddrPort
 	for range n {
