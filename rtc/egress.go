@@ -155,6 +155,8 @@ func (e *egress) write(b []byte, oob []byte, addr netip.AddrPort) (int, error) {
 	}
 	e.add(b, oob, addr)
 	if !media && e.owed > 0 {
+		// Any DTLS record counts (another session's written meanwhile too): the window then
+		// closes a record early, and the last one leaves on its own; nothing is held longer.
 		if e.owed--; e.owed == 0 { // the last record the relay window waits for: all leave now
 			e.closeWindow()
 			return len(b), nil
@@ -279,15 +281,11 @@ func (e *egress) guardFired() {
 func (e *egress) stop() {
 	e.guard.Stop()
 	e.mu.Lock()
-	e.closing.Store(true)
-	if e.cur != nil {
-		e.ready = append(e.ready, e.cur)
-		e.cur = nil
-	}
+	e.closing.Store(true) // from here on writers send directly: cur and ready only shrink
 	for e.sending {
 		e.freed.Wait()
 	}
-	e.drain()
+	e.flush()
 }
 
 // take returns an empty batch, or nil when all egressBatches are in use. Caller holds mu.
